@@ -1,0 +1,40 @@
+# Thin wrapper over CMake.  `make demo` and `make test` are the README's two commands.
+BUILD ?= build
+JOBS  ?= 2
+
+.PHONY: all deps build test demo asan fuzz clean
+
+all: build
+
+deps:
+	@bash tools/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The main job on the bundled default model (a tiny fixture model until the demo model lands):
+# convert the Hugging Face checkpoint to GGUF, show it, and generate from a token-id prompt.
+DEMO_MODEL = tests/data/model/tiny-a
+demo: build
+	@./$(BUILD)/gemma4 convert $(DEMO_MODEL) $(BUILD)/demo-q8_0.gguf --type q8_0
+	@./$(BUILD)/gemma4 info $(BUILD)/demo-q8_0.gguf | tail -n 6
+	@echo "== gemma4 run (greedy, token ids; the tokenizer lands with issue 3) =="
+	@./$(BUILD)/gemma4 run -m $(BUILD)/demo-q8_0.gguf --ids 2,105,300,17,42,106 -n 24 --greedy --verbose
+
+asan: deps
+	@cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DG4_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD)-asan -j $(JOBS)
+	@cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS)
+
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	@CC=clang cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=Debug -DG4_FUZZ=ON -DG4_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD)-fuzz -j $(JOBS)
+	@bash tools/run-fuzzers.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

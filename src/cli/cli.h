@@ -1,0 +1,21 @@
+/* cli.h -- the gemma4 command's subcommands and their small shared helpers. */
+#ifndef G4_CLI_H
+#define G4_CLI_H
+
+#include <stdint.h>
+
+int cmd_run(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+double cli_now(void);             /* monotonic seconds */
+double cli_peak_rss_mb(void);     /* peak resident set size of this process, MiB */
+/* Parse a non-negative int / float option value; prints an error and returns 0 on failure. */
+int cli_int(const char *opt, const char *s, long lo, long hi, long *out);
+int cli_float(const char *opt, const char *s, double lo, double hi, double *out);
+/* "2,105,3" -> ids (malloc'd); returns count, or -1 with an error printed */
+int cli_parse_ids(const char *s, int **out);
+
+#endif

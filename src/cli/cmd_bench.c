@@ -1,0 +1,87 @@
+/* cmd_bench.c -- `gemma4 bench`: llama-bench style pp (prompt) and tg (generation) tokens/s.
+ *
+ * pp N: one prefill of N tokens into an empty context.  tg N: N single-token decode steps from an
+ * empty context.  Each test runs -r times (after one warm-up); the mean and spread are reported
+ * with the weight bytes streamed per generated token and the peak RSS of the process. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "model/ctx.h"
+#include "model/model.h"
+
+static int bench_eval(g4_ctx *c, int n_prompt, int n_gen, float *logits, int n_vocab, double *secs) {
+    char err[G4_ERR_LEN];
+    int *ids = malloc(sizeof(int) * (size_t)(n_prompt > 0 ? n_prompt : 1));
+    if (!ids) return 0;
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < n_prompt; i++) { s = s * 6364136223846793005ull + 1442695040888963407ull; ids[i] = (int)((s >> 33) % (uint64_t)n_vocab); }
+    g4_ctx_reset(c);
+    double t0 = cli_now();
+    int ok = 1;
+    if (n_prompt > 0) ok = !g4_ctx_eval(c, ids, n_prompt, logits, 0, err);
+    for (int i = 0; ok && i < n_gen; i++) {
+        int tok = (int)((unsigned)(i * 7919 + 13) % (unsigned)n_vocab);
+        ok = !g4_ctx_eval(c, &tok, 1, logits, 0, err);
+    }
+    *secs = cli_now() - t0;
+    if (!ok) fprintf(stderr, "error: %s\n", err);
+    free(ids);
+    return ok;
+}
+
+int cmd_bench(int argc, char **argv) {
+    const char *path = NULL;
+    long n_prompt = 512, n_gen = 128, threads = 2, reps = 3;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("usage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n");
+            return 0;
+        } else if (!strcmp(a, "-m") && v) { path = v; i++; }
+        else if (!strcmp(a, "-p")) { if (!cli_int(a, v, 0, 1 << 20, &n_prompt)) return 2; i++; }
+        else if (!strcmp(a, "-n")) { if (!cli_int(a, v, 0, 1 << 20, &n_gen)) return 2; i++; }
+        else if (!strcmp(a, "-t")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
+        else if (!strcmp(a, "-r")) { if (!cli_int(a, v, 1, 1000, &reps)) return 2; i++; }
+        else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); return 2; }
+    }
+    if (!path) { fprintf(stderr, "usage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"); return 2; }
+    char err[G4_ERR_LEN];
+    g4_model *m;
+    if (g4_model_load(&m, path, err)) { fprintf(stderr, "error: %s\n", err); return 1; }
+    const g4_config *cf = &m->cfg;
+    long n_ctx = G4_MAX(n_prompt, n_gen) + 1;
+    g4_ctx_params cp = {.n_ctx = (int)G4_MIN(n_ctx, cf->n_ctx_train), .n_batch = 512, .n_threads = (int)threads};
+    g4_ctx *c;
+    if (g4_ctx_new(&c, m, &cp, err)) { fprintf(stderr, "error: %s\n", err); g4_model_free(m); return 1; }
+    float *logits = malloc(sizeof(float) * (size_t)cf->n_vocab);
+    const double gib = (double)g4_model_weight_bytes(m) / (1024.0 * 1024 * 1024);
+    printf("| model | size | threads | test | t/s | \n|---|---|---|---|---|\n");
+    int rc = 0;
+    for (int test = 0; test < 2 && logits; test++) {
+        const int np = test == 0 ? (int)n_prompt : 0, ng = test == 0 ? 0 : (int)n_gen;
+        if (np + ng == 0) continue;
+        double warm, sum = 0, sum2 = 0;
+        if (!bench_eval(c, np, ng, logits, cf->n_vocab, &warm)) { rc = 1; break; }
+        for (long r = 0; r < reps; r++) {
+            double s;
+            if (!bench_eval(c, np, ng, logits, cf->n_vocab, &s)) { rc = 1; break; }
+            double tps = (np + ng) / s;
+            sum += tps;
+            sum2 += tps * tps;
+        }
+        double mean = sum / (double)reps, sd = sqrt(fmax(0, sum2 / (double)reps - mean * mean));
+        printf("| %s | %.2f GiB | %ld | %s%d | %.2f ± %.2f |\n", path, gib, threads, test == 0 ? "pp" : "tg",
+               np + ng, mean, sd);
+        if (test == 1)
+            printf("(tg streams %.2f GiB of weights per token: %.1f GB/s effective)\n", gib,
+                   gib * 1.073741824 * mean);
+    }
+    printf("peak RSS %.1f MiB\n", cli_peak_rss_mb());
+    free(logits);
+    g4_ctx_free(c);
+    g4_model_free(m);
+    return rc;
+}

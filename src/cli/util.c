@@ -1,0 +1,72 @@
+/* util.c -- helpers shared by the subcommands: clocks, peak RSS, strict number parsing. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cli.h"
+
+double cli_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double cli_peak_rss_mb(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
+}
+
+int cli_int(const char *opt, const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "error: %s wants an integer in %ld..%ld (got '%s')\n", opt, lo, hi, s ? s : "");
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_float(const char *opt, const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
+        fprintf(stderr, "error: %s wants a number in %g..%g (got '%s')\n", opt, lo, hi, s ? s : "");
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_parse_ids(const char *s, int **out) {
+    int n = 0, cap = 16;
+    int *ids = malloc(sizeof(int) * (size_t)cap);
+    if (!ids) return -1;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 0 || v > 0x7fffffff || (*end && *end != ',')) {
+            fprintf(stderr, "error: --ids wants comma-separated token ids (bad at '%s')\n", p);
+            free(ids);
+            return -1;
+        }
+        if (n == cap) {
+            int *nb = realloc(ids, sizeof(int) * (size_t)(cap *= 2));
+            if (!nb) { free(ids); return -1; }
+            ids = nb;
+        }
+        ids[n++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (n == 0) { fprintf(stderr, "error: --ids is empty\n"); free(ids); return -1; }
+    *out = ids;
+    return n;
+}

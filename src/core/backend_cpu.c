@@ -1,0 +1,227 @@
+/* backend_cpu.c -- the CPU implementation of backend.h: threads over rows/heads, SIMD via the
+ * per-type dot kernels of quant.c.  Work is split into fixed contiguous ranges per thread, so
+ * results do not depend on timing (only on the thread count, for reductions we never split). */
+#include "backend.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "quant.h"
+#include "threads.h"
+
+typedef struct {
+    g4_pool *pool;
+    int nth;
+    float *scratch;        /* nth rows of scratch_n floats (dequantized weight rows) */
+    int64_t scratch_n;
+} cpu_ctx;
+
+static void cpu_free(void *vctx) {
+    cpu_ctx *c = vctx;
+    g4_pool_free(c->pool);
+    g4_free(c->scratch);
+    g4_free(c);
+}
+
+static void *cpu_alloc(void *vctx, size_t n) { (void)vctx; return g4_calloc(1, n); }
+static void cpu_release(void *vctx, void *p) { (void)vctx; g4_free(p); }
+
+/* ---- matmul ---------------------------------------------------------------------------- */
+
+typedef struct {
+    cpu_ctx *c;
+    const g4_tensor *w;
+    const float *x;
+    int n_tok;
+    float *y;
+} matmul_job;
+
+static void matmul_worker(void *arg, int ith, int nth) {
+    matmul_job *j = arg;
+    const int64_t n_in = j->w->ne[0], n_out = j->w->ne[1];
+    const size_t row_bytes = g4_row_size(j->w->type, n_in);
+    int64_t r0, r1;
+    g4_split(n_out, ith, nth, &r0, &r1);
+    const uint8_t *base = j->w->data;
+    if (j->n_tok == 1 || j->w->type == G4_TYPE_F32 || n_in > j->c->scratch_n) {
+        g4_dot_fn dot = g4_type_dot(j->w->type);
+        for (int64_t r = r0; r < r1; r++) {
+            const void *row = base + (size_t)r * row_bytes;
+            for (int t = 0; t < j->n_tok; t++) j->y[(int64_t)t * n_out + r] = dot(row, j->x + (int64_t)t * n_in, n_in);
+        }
+        return;
+    }
+    /* several tokens: dequantize each row once, then f32 dots */
+    const g4_type_info *ti = g4_type_get(j->w->type);
+    g4_dot_fn dot = g4_type_dot(G4_TYPE_F32);
+    float *tmp = j->c->scratch + (int64_t)ith * j->c->scratch_n;
+    for (int64_t r = r0; r < r1; r++) {
+        ti->to_f32(base + (size_t)r * row_bytes, tmp, n_in);
+        for (int t = 0; t < j->n_tok; t++) j->y[(int64_t)t * n_out + r] = dot(tmp, j->x + (int64_t)t * n_in, n_in);
+    }
+}
+
+static void cpu_matmul(void *vctx, const g4_tensor *w, const float *x, int n_tok, float *y) {
+    cpu_ctx *c = vctx;
+    matmul_job j = {c, w, x, n_tok, y};
+    g4_pool_run(c->pool, matmul_worker, &j);
+}
+
+/* Scratch for dequantized rows of up to max_row elements, per thread (prefill fast path). */
+static g4_status cpu_reserve(void *vctx, int64_t max_row) {
+    cpu_ctx *c = vctx;
+    if (max_row <= c->scratch_n) return G4_OK;
+    float *s = g4_malloc((size_t)c->nth * (size_t)max_row * sizeof(float));
+    if (!s) return G4_ENOMEM;
+    g4_free(c->scratch);
+    c->scratch = s;
+    c->scratch_n = max_row;
+    return G4_OK;
+}
+
+static void cpu_get_rows(void *vctx, const g4_tensor *w, const int *ids, int n, float scale, float *out) {
+    (void)vctx;
+    const int64_t d = w->ne[0];
+    const size_t rb = g4_row_size(w->type, d);
+    const g4_type_info *ti = g4_type_get(w->type);
+    for (int i = 0; i < n; i++) {
+        float *o = out + (int64_t)i * d;
+        ti->to_f32((const uint8_t *)w->data + (size_t)ids[i] * rb, o, d);
+        for (int64_t k = 0; k < d; k++) o[k] *= scale;
+    }
+}
+
+/* ---- elementwise ------------------------------------------------------------------------ */
+
+static void cpu_rmsnorm(void *vctx, float *x, const float *w, int64_t n_rows, int64_t n, float eps) {
+    (void)vctx;
+    for (int64_t r = 0; r < n_rows; r++) {
+        float *v = x + r * n;
+        double ss = 0;
+        for (int64_t i = 0; i < n; i++) ss += (double)v[i] * v[i];
+        const float inv = 1.0f / sqrtf((float)(ss / (double)n) + eps);
+        if (w) for (int64_t i = 0; i < n; i++) v[i] = v[i] * inv * w[i];
+        else   for (int64_t i = 0; i < n; i++) v[i] = v[i] * inv;
+    }
+}
+
+static void cpu_rope(void *vctx, float *x, int n_tok, int n_heads, int hd, int n_pairs, const float *cos_t,
+                     const float *sin_t) {
+    (void)vctx;
+    const int half = hd / 2;
+    for (int t = 0; t < n_tok; t++) {
+        const float *cs = cos_t + (int64_t)t * n_pairs, *sn = sin_t + (int64_t)t * n_pairs;
+        for (int h = 0; h < n_heads; h++) {
+            float *v = x + ((int64_t)t * n_heads + h) * hd;
+            for (int i = 0; i < n_pairs; i++) {
+                const float a = v[i], b = v[i + half];
+                v[i] = a * cs[i] - b * sn[i];
+                v[i + half] = b * cs[i] + a * sn[i];
+            }
+        }
+    }
+}
+
+static void cpu_geglu(void *vctx, float *g, const float *u, int64_t n) {
+    (void)vctx;
+    const float k = 0.7978845608028654f; /* sqrt(2/pi) */
+    for (int64_t i = 0; i < n; i++) {
+        const float x = g[i];
+        g[i] = 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x))) * u[i];
+    }
+}
+
+static void cpu_add_scale(void *vctx, float *y, const float *x, int64_t n, float s) {
+    (void)vctx;
+    for (int64_t i = 0; i < n; i++) y[i] = (y[i] + x[i]) * s;
+}
+
+static void cpu_softcap(void *vctx, float *x, int64_t n, float cap) {
+    (void)vctx;
+    for (int64_t i = 0; i < n; i++) x[i] = cap * tanhf(x[i] / cap);
+}
+
+static void cpu_copy(void *vctx, float *d, const float *s, int64_t n) { (void)vctx; memmove(d, s, (size_t)n * sizeof *d); }
+
+/* ---- attention -------------------------------------------------------------------------- */
+
+typedef struct {
+    const float *q, *k, *v;
+    float *out;
+    int n_tok, n_head, n_kv, hd;
+    int64_t cap, pos0, window;
+    float scale;
+} attn_job;
+
+static void attn_worker(void *arg, int ith, int nth) {
+    attn_job *j = arg;
+    g4_dot_fn dot = g4_type_dot(G4_TYPE_F32);
+    const int group = j->n_head / j->n_kv;
+    int64_t b, e;
+    g4_split((int64_t)j->n_tok * j->n_head, ith, nth, &b, &e);
+    for (int64_t th = b; th < e; th++) {
+        const int t = (int)(th / j->n_head), h = (int)(th % j->n_head), kvh = h / group;
+        const int64_t pos = j->pos0 + t;
+        const int64_t lo = pos - j->window + 1 > 0 ? pos - j->window + 1 : 0;
+        const float *qv = j->q + th * j->hd;
+        float *o = j->out + th * j->hd;
+        /* online softmax (one pass): running max m, normaliser l, accumulator o */
+        float m = -INFINITY, l = 0;
+        memset(o, 0, (size_t)j->hd * sizeof *o);
+        for (int64_t p = lo; p <= pos; p++) {
+            const int64_t slot = p % j->cap;
+            const float *kv = j->k + (slot * j->n_kv + kvh) * j->hd;
+            const float *vv = j->v + (slot * j->n_kv + kvh) * j->hd;
+            const float s = dot(kv, qv, j->hd) * j->scale;
+            if (s > m) {
+                const float c = expf(m - s);
+                l *= c;
+                for (int i = 0; i < j->hd; i++) o[i] *= c;
+                m = s;
+            }
+            const float pr = expf(s - m);
+            l += pr;
+            for (int i = 0; i < j->hd; i++) o[i] += pr * vv[i];
+        }
+        const float inv = 1.0f / l;
+        for (int i = 0; i < j->hd; i++) o[i] *= inv;
+    }
+}
+
+static void cpu_attention(void *vctx, const float *q, int n_tok, int n_head, int n_kv, int hd, const float *k,
+                          const float *v, int64_t cap, int64_t pos0, int64_t window, float scale, float *out) {
+    cpu_ctx *c = vctx;
+    attn_job j = {q, k, v, out, n_tok, n_head, n_kv, hd, cap, pos0, window, scale};
+    g4_pool_run(c->pool, attn_worker, &j);
+}
+
+static const g4_backend_iface cpu_iface = {
+    .name = "cpu",
+    .free = cpu_free,
+    .reserve = cpu_reserve,
+    .alloc = cpu_alloc,
+    .release = cpu_release,
+    .matmul = cpu_matmul,
+    .get_rows = cpu_get_rows,
+    .rmsnorm = cpu_rmsnorm,
+    .rope = cpu_rope,
+    .attention = cpu_attention,
+    .geglu = cpu_geglu,
+    .add_scale = cpu_add_scale,
+    .softcap = cpu_softcap,
+    .copy = cpu_copy,
+    .download = cpu_copy,
+    .sync = NULL,
+};
+
+g4_status g4_backend_cpu_new(g4_backend *be, int n_threads, char *err) {
+    if (n_threads < 1 || n_threads > 1024) return g4_errf(err, G4_EINVAL, "threads: %d out of range (1..1024)", n_threads);
+    cpu_ctx *c = g4_calloc(1, sizeof *c);
+    if (!c) return g4_errf(err, G4_ENOMEM, "cpu backend: out of memory");
+    c->nth = n_threads;
+    c->pool = g4_pool_new(n_threads);
+    if (!c->pool) { g4_free(c); return g4_errf(err, G4_ENOMEM, "cpu backend: cannot start %d threads", n_threads); }
+    be->iface = &cpu_iface;
+    be->ctx = c;
+    return G4_OK;
+}

@@ -1,0 +1,40 @@
+/* quant_cpu.h -- private: the SIMD row kernels quant.c may pick at run time.
+ *
+ * Each ISA file defines its kernels only where the compiler can target that ISA
+ * (quant_avx2.c on x86-64, via per-function target attributes, so the rest of the
+ * build stays baseline).  quant.c checks the CPU once and fills its dispatch table
+ * from here.  Same contract as the g4_dot_*_ref kernels in quant.h: row may have
+ * any byte alignment, n is a multiple of the block size, f32 accumulation.
+ */
+#ifndef G4_QUANT_CPU_H
+#define G4_QUANT_CPU_H
+
+#include <stdint.h>
+
+/* The 12 scale bytes of q4_K/q5_K: eight 6-bit scales sc[] and eight 6-bit mins mn[]. */
+static inline void g4_kscales(const uint8_t *s, uint8_t sc[8], uint8_t mn[8]) {
+    for (int j = 0; j < 4; j++) {
+        sc[j] = s[j] & 63;
+        mn[j] = s[j + 4] & 63;
+        sc[j + 4] = (uint8_t)((s[j + 8] & 0x0f) | ((s[j] >> 6) << 4));
+        mn[j + 4] = (uint8_t)((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define G4_HAVE_AVX2_KERNELS 1
+
+/* 1 if the CPU and OS support AVX2 + FMA + F16C (what the kernels below need). */
+int g4_cpu_has_avx2(void);
+
+float g4_dot_f32_avx2(const void *row, const float *x, int64_t n);
+float g4_dot_f16_avx2(const void *row, const float *x, int64_t n);
+float g4_dot_bf16_avx2(const void *row, const float *x, int64_t n);
+float g4_dot_q8_0_avx2(const void *row, const float *x, int64_t n);
+float g4_dot_q4_0_avx2(const void *row, const float *x, int64_t n);
+float g4_dot_q4_K_avx2(const void *row, const float *x, int64_t n);
+float g4_dot_q5_K_avx2(const void *row, const float *x, int64_t n);
+float g4_dot_q6_K_avx2(const void *row, const float *x, int64_t n);
+#endif
+
+#endif

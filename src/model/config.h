@@ -1,0 +1,61 @@
+/* config.h -- hyper-parameters of a Gemma 4 text decoder (shared/spec/gemma4-12b.md §1.1).
+ *
+ * Filled from a Hugging Face config.json (config.c) or from GGUF `gemma4.*` keys
+ * (model.c), then checked by g4_config_validate so that absurd values never reach the
+ * allocator or the forward pass.  Names follow HF's Gemma4UnifiedTextConfig (in comments).
+ */
+#ifndef G4_CONFIG_H
+#define G4_CONFIG_H
+
+#include <stdint.h>
+
+#include "../core/common.h"
+
+#define G4_MAX_LAYERS 256
+#define G4_MAX_EOS 8
+
+typedef struct {
+    int n_vocab;          /* vocab_size */
+    int d_model;          /* hidden_size */
+    int n_layer;          /* num_hidden_layers */
+    int n_head;           /* num_attention_heads */
+    int d_ff;             /* intermediate_size */
+    int n_kv_swa;         /* num_key_value_heads (sliding layers) */
+    int n_kv_full;        /* num_global_key_value_heads (full layers) */
+    int d_head_swa;       /* head_dim */
+    int d_head_full;      /* global_head_dim */
+    int swa;              /* sliding_window */
+    uint8_t is_full[G4_MAX_LAYERS]; /* layer_types[i] == "full_attention" */
+    int k_eq_v;           /* attention_k_eq_v: full layers have no v_proj, V = raw K */
+    float rope_theta_swa;   /* rope_parameters.sliding_attention.rope_theta */
+    float rope_theta_full;  /* rope_parameters.full_attention.rope_theta */
+    float rope_partial_full;/* full_attention.partial_rotary_factor ("proportional"); 1 = all dims */
+    float rms_eps;        /* rms_norm_eps */
+    float final_softcap;  /* final_logit_softcapping; 0 = none */
+    int n_ctx_train;      /* max_position_embeddings */
+    int bos_id, eos_id, pad_id;
+    int n_eos;  int eos_ids[G4_MAX_EOS];       /* generation stop ids */
+    int n_suppress; int suppress_ids[G4_MAX_EOS]; /* logits forced to -inf when sampling */
+} g4_config;
+
+static inline int g4_layer_d_head(const g4_config *c, int l) { return c->is_full[l] ? c->d_head_full : c->d_head_swa; }
+static inline int g4_layer_n_kv(const g4_config *c, int l) { return c->is_full[l] ? c->n_kv_full : c->n_kv_swa; }
+
+/* Number of rotated dims of a full-attention head (HF "proportional" rope:
+ * 2*int(partial*d_head/2)); sliding heads rotate all d_head_swa dims. */
+static inline int g4_rope_dims_full(const g4_config *c) {
+    return 2 * (int)(c->rope_partial_full * (float)c->d_head_full / 2.0f);
+}
+
+/* The 12B's generation defaults (eos 1,106,50; suppress 258883, 258882), used when the
+ * file does not say otherwise. */
+void g4_config_set_gemma4_defaults(g4_config *c);
+
+/* Range checks: every count positive and sane, heads divide, layer count <= G4_MAX_LAYERS,
+ * eps/thetas finite and > 0.  err names `what` (the file) and the field. */
+g4_status g4_config_validate(const g4_config *c, const char *what, char *err);
+
+/* Parse a Hugging Face config.json (gemma4_unified, or a bare gemma4 text config). */
+g4_status g4_hfconfig_parse(const char *json, size_t len, const char *what, g4_config *c, char *err);
+
+#endif

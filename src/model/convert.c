@@ -1,0 +1,148 @@
+/* convert.c -- model -> GGUF writer (see convert.h). */
+#include "convert.h"
+
+#include <string.h>
+
+#include "../core/quant.h"
+#include "gguf.h"
+
+/* llama.cpp's llama_ftype for general.file_type */
+static int file_type_of(int type) {
+    switch (type) {
+    case G4_TYPE_F32: return 0;
+    case G4_TYPE_F16: return 1;
+    case G4_TYPE_Q4_0: return 2;
+    case G4_TYPE_Q8_0: return 7;
+    case G4_TYPE_BF16: return 32;
+    default: return -1;
+    }
+}
+
+typedef struct {
+    void **bufs;
+    int n, cap;
+} buflist;
+
+static void *buflist_alloc(buflist *b, size_t n) {
+    if (b->n == b->cap) {
+        int nc = b->cap ? b->cap * 2 : 64;
+        void **nb = g4_realloc(b->bufs, (size_t)nc * sizeof *nb);
+        if (!nb) return NULL;
+        b->bufs = nb;
+        b->cap = nc;
+    }
+    void *p = g4_malloc(n);
+    if (p) b->bufs[b->n++] = p;
+    return p;
+}
+
+static void buflist_free(buflist *b) {
+    for (int i = 0; i < b->n; i++) g4_free(b->bufs[i]);
+    g4_free(b->bufs);
+}
+
+/* Add tensor t as `type` (converting through f32 when the types differ). */
+static g4_status add_as(g4_gguf_writer *w, buflist *bl, const g4_tensor *t, int type, char *err, const char *path) {
+    if ((int)t->type == type)
+        return g4_gguf_add_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data, t->nbytes);
+    const g4_type_info *src = g4_type_get(t->type), *dst = g4_type_get(type);
+    const int64_t n = g4_tensor_nelem(t), row = t->ne[0], rows = n / row;
+    const size_t rb = g4_row_size(type, row);
+    if (!rb) return g4_errf(err, G4_EINVAL, "%s: tensor %s: row of %lld does not fit %s blocks", path, t->name,
+                            (long long)row, dst->name);
+    float *tmp = g4_malloc((size_t)row * sizeof(float));
+    uint8_t *out = buflist_alloc(bl, rb * (size_t)rows);
+    if (!tmp || !out) { g4_free(tmp); return g4_errf(err, G4_ENOMEM, "%s: out of memory converting %s", path, t->name); }
+    const size_t srb = g4_row_size(t->type, row);
+    for (int64_t r = 0; r < rows; r++) {
+        src->to_f32((const uint8_t *)t->data + (size_t)r * srb, tmp, row);
+        dst->from_f32(tmp, out + (size_t)r * rb, row);
+    }
+    g4_free(tmp);
+    return g4_gguf_add_tensor(w, t->name, (g4_type)type, t->n_dims, t->ne, out, rb * (size_t)rows);
+}
+
+static g4_status write_keys(g4_gguf_writer *w, const g4_model *m, int type) {
+    const g4_config *c = &m->cfg;
+    g4_status st = G4_OK;
+    int32_t kv[G4_MAX_LAYERS];
+    uint8_t pat[G4_MAX_LAYERS];
+    for (int l = 0; l < c->n_layer; l++) {
+        kv[l] = g4_layer_n_kv(c, l);
+        pat[l] = !c->is_full[l];
+    }
+    /* tokenizer and other metadata of a GGUF source come along unchanged */
+    if (m->gguf && (st = g4_gguf_copy_kvs(w, m->gguf))) return st;
+#define TRY(x) do { if ((st = (x))) return st; } while (0)
+    TRY(g4_gguf_set_str(w, "general.architecture", "gemma4", 6));
+    TRY(g4_gguf_set_u32(w, "general.file_type", (uint32_t)file_type_of(type)));
+    TRY(g4_gguf_set_u32(w, "general.quantization_version", 2));
+    TRY(g4_gguf_set_u32(w, "gemma4.context_length", (uint32_t)c->n_ctx_train));
+    TRY(g4_gguf_set_u32(w, "gemma4.embedding_length", (uint32_t)c->d_model));
+    TRY(g4_gguf_set_u32(w, "gemma4.block_count", (uint32_t)c->n_layer));
+    TRY(g4_gguf_set_u32(w, "gemma4.feed_forward_length", (uint32_t)c->d_ff));
+    TRY(g4_gguf_set_u32(w, "gemma4.attention.head_count", (uint32_t)c->n_head));
+    TRY(g4_gguf_set_arr(w, "gemma4.attention.head_count_kv", G4_GGUF_INT32, kv, (uint64_t)c->n_layer));
+    TRY(g4_gguf_set_u32(w, "gemma4.attention.key_length", (uint32_t)c->d_head_full));
+    TRY(g4_gguf_set_u32(w, "gemma4.attention.value_length", (uint32_t)c->d_head_full));
+    TRY(g4_gguf_set_u32(w, "gemma4.attention.key_length_swa", (uint32_t)c->d_head_swa));
+    TRY(g4_gguf_set_u32(w, "gemma4.attention.value_length_swa", (uint32_t)c->d_head_swa));
+    TRY(g4_gguf_set_u32(w, "gemma4.rope.dimension_count", (uint32_t)c->d_head_full));
+    TRY(g4_gguf_set_u32(w, "gemma4.rope.dimension_count_swa", (uint32_t)c->d_head_swa));
+    TRY(g4_gguf_set_f32(w, "gemma4.rope.freq_base", c->rope_theta_full));
+    TRY(g4_gguf_set_f32(w, "gemma4.rope.freq_base_swa", c->rope_theta_swa));
+    TRY(g4_gguf_set_u32(w, "gemma4.attention.sliding_window", (uint32_t)c->swa));
+    TRY(g4_gguf_set_arr(w, "gemma4.attention.sliding_window_pattern", G4_GGUF_BOOL, pat, (uint64_t)c->n_layer));
+    TRY(g4_gguf_set_f32(w, "gemma4.attention.layer_norm_rms_epsilon", c->rms_eps));
+    if (c->final_softcap > 0) TRY(g4_gguf_set_f32(w, "gemma4.final_logit_softcapping", c->final_softcap));
+    TRY(g4_gguf_set_u32(w, "gemma4.attention.shared_kv_layers", 0));
+    TRY(g4_gguf_set_u32(w, "gemma4.embedding_length_per_layer_input", 0));
+    TRY(g4_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)c->bos_id));
+    TRY(g4_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)c->eos_id));
+    TRY(g4_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", (uint32_t)c->pad_id));
+    if (c->n_suppress)
+        TRY(g4_gguf_set_arr(w, "tokenizer.ggml.suppress_tokens", G4_GGUF_INT32, c->suppress_ids, (uint64_t)c->n_suppress));
+#undef TRY
+    return G4_OK;
+}
+
+g4_status g4_model_write_gguf(const g4_model *m, const char *path, int type, char *err) {
+    const g4_type_info *ti = g4_type_get(type);
+    if (!ti || !ti->from_f32 || file_type_of(type) < 0)
+        return g4_errf(err, G4_EUNSUPPORTED, "%s: writing type %s not supported yet (f32, f16, bf16, q8_0, q4_0)", path,
+                       ti ? ti->name : "?");
+    const g4_config *c = &m->cfg;
+    g4_gguf_writer *w = g4_gguf_writer_new();
+    buflist bl = {0};
+    float *rope = NULL;
+    if (err) err[0] = 0;
+    if (!w) return g4_errf(err, G4_ENOMEM, "%s: out of memory", path);
+    g4_status st = write_keys(w, m, type);
+    /* proportional RoPE as llama.cpp expresses it: freq factors 1 (rotated) or 1e30 (not) */
+    const int pairs = g4_rope_dims_full(c) / 2, half = c->d_head_full / 2;
+    if (!st && pairs < half) {
+        rope = g4_malloc((size_t)half * sizeof(float));
+        if (!rope) st = G4_ENOMEM;
+        else {
+            for (int i = 0; i < half; i++) rope[i] = i < pairs ? 1.0f : 1e30f;
+            int64_t ne[1] = {half};
+            st = g4_gguf_add_tensor(w, "rope_freqs.weight", G4_TYPE_F32, 1, ne, rope, (size_t)half * sizeof(float));
+        }
+    }
+    if (st) { g4_errf(err, st, "%s: cannot build the GGUF header: %s", path, g4_status_str(st)); goto done; }
+    for (int i = 0; i < m->n_tensors && !st; i++) {
+        const g4_tensor *t = &m->tensors[i];
+        if (!strcmp(t->name, "rope_freqs.weight")) continue; /* rewritten above */
+        const int is_matrix = t->n_dims >= 2 && t->ne[1] > 1;
+        int want = G4_TYPE_F32;
+        if (is_matrix) want = g4_row_size(type, t->ne[0]) ? type : G4_TYPE_F16;
+        st = add_as(w, &bl, t, want, err, path);
+        if (st == G4_ENOMEM && err && !err[0]) g4_errf(err, st, "%s: out of memory", path);
+    }
+    if (!st) st = g4_gguf_writer_write(w, path, err);
+done:
+    g4_gguf_writer_free(w);
+    buflist_free(&bl);
+    g4_free(rope);
+    return st;
+}

@@ -1,0 +1,49 @@
+/* ctx.h -- per-sequence inference state: KV cache, activation buffers, backend.
+ *
+ * One g4_ctx per conversation/request, used by one thread at a time; many may share one
+ * g4_model.  The KV cache keeps, per layer, a ring of slots: sliding layers need only the last
+ * `sliding_window` positions (plus one batch), full layers keep every position up to n_ctx.
+ * g4_ctx_eval runs the forward pass (forward.c) over new tokens at positions n_past..,
+ * splitting long inputs into batches of at most n_batch tokens.
+ */
+#ifndef G4_CTX_H
+#define G4_CTX_H
+
+#include "../core/backend.h"
+#include "model.h"
+
+typedef struct {
+    int n_ctx;     /* positions this context can hold (0 = min(4096, n_ctx_train)) */
+    int n_batch;   /* max tokens per forward step (0 = 512) */
+    int n_threads; /* CPU threads (0 = 1) */
+} g4_ctx_params;
+
+typedef struct g4_ctx {
+    const g4_model *model;
+    g4_backend be;
+    g4_ctx_params p;
+    int64_t n_past;                   /* positions already in the cache */
+    float *k[G4_MAX_LAYERS];          /* [cap][n_kv][d_head] per layer (post k_norm + rope) */
+    float *v[G4_MAX_LAYERS];          /* [cap][n_kv][d_head] per layer (post v_norm) */
+    int64_t cap[G4_MAX_LAYERS];       /* ring slots per layer */
+    size_t kv_bytes;
+    /* activations for one batch (n_batch rows) */
+    float *h, *x, *q, *kr, *vr, *att, *o, *gate, *up;
+    float *cos_swa, *sin_swa, *cos_full, *sin_full; /* rope tables [n_batch][pairs] */
+} g4_ctx;
+
+/* Bytes the KV cache of a context with these sizes takes (f32 K and V). */
+size_t g4_ctx_kv_bytes(const g4_config *c, int n_ctx, int n_batch);
+
+g4_status g4_ctx_new(g4_ctx **out, const g4_model *m, const g4_ctx_params *p, char *err);
+void g4_ctx_free(g4_ctx *c);
+/* Forget the sequence (the cache is simply overwritten from position 0). */
+void g4_ctx_reset(g4_ctx *c);
+/* Drop positions >= n_past (e.g. rejected draft tokens); n_past may only shrink. */
+g4_status g4_ctx_truncate(g4_ctx *c, int64_t n_past, char *err);
+
+/* Evaluate n tokens.  logits (host memory) receives n_vocab floats per token when all_logits,
+ * else only for the last token.  Errors: id out of range, context full. */
+g4_status g4_ctx_eval(g4_ctx *c, const int *ids, int n, float *logits, int all_logits, char *err);
+
+#endif

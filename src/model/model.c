@@ -1,0 +1,390 @@
+/* model.c -- load a Gemma 4 model from GGUF or a Hugging Face directory (see model.h).
+ *
+ * Both sources end in the same place: a table of canonical tensors (GGUF names) and a
+ * g4_config.  bind_weights() then walks the layers like llama2.c's memory_map_weights,
+ * checking every shape against the config so the forward pass can trust them.
+ */
+#include "model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../core/quant.h"
+#include "gguf.h"
+#include "safetensors.h"
+
+/* ---- HF name -> canonical (GGUF) name ---------------------------------------------------- */
+
+static const struct { const char *hf, *gguf; } layer_names[] = {
+    {"input_layernorm.weight", "attn_norm.weight"},
+    {"self_attn.q_proj.weight", "attn_q.weight"},
+    {"self_attn.k_proj.weight", "attn_k.weight"},
+    {"self_attn.v_proj.weight", "attn_v.weight"},
+    {"self_attn.o_proj.weight", "attn_output.weight"},
+    {"self_attn.q_norm.weight", "attn_q_norm.weight"},
+    {"self_attn.k_norm.weight", "attn_k_norm.weight"},
+    {"post_attention_layernorm.weight", "post_attention_norm.weight"},
+    {"pre_feedforward_layernorm.weight", "ffn_norm.weight"},
+    {"mlp.gate_proj.weight", "ffn_gate.weight"},
+    {"mlp.up_proj.weight", "ffn_up.weight"},
+    {"mlp.down_proj.weight", "ffn_down.weight"},
+    {"post_feedforward_layernorm.weight", "post_ffw_norm.weight"},
+    {"layer_scalar", "layer_output_scale.weight"},
+};
+
+static const char *hf_prefixes[] = {"model.language_model.", "model.", "language_model.model.", ""};
+
+/* Writes the canonical name of HF tensor `hf` into out; returns 0 if it is not a decoder tensor
+ * (vision/audio embedders are handled by the multimodal code later). */
+static int hf_to_canonical(const char *hf, char *out, size_t outlen) {
+    for (size_t p = 0; p < sizeof hf_prefixes / sizeof *hf_prefixes; p++) {
+        size_t pl = strlen(hf_prefixes[p]);
+        if (strncmp(hf, hf_prefixes[p], pl) != 0) continue;
+        const char *s = hf + pl;
+        if (!strcmp(s, "embed_tokens.weight")) { snprintf(out, outlen, "token_embd.weight"); return 1; }
+        if (!strcmp(s, "norm.weight")) { snprintf(out, outlen, "output_norm.weight"); return 1; }
+        int layer, n = 0;
+        if (sscanf(s, "layers.%d.%n", &layer, &n) == 1 && n > 0 && layer >= 0) {
+            for (size_t i = 0; i < sizeof layer_names / sizeof *layer_names; i++)
+                if (!strcmp(s + n, layer_names[i].hf)) {
+                    snprintf(out, outlen, "blk.%d.%s", layer, layer_names[i].gguf);
+                    return 1;
+                }
+        }
+    }
+    return 0;
+}
+
+/* ---- canonical tensor table -------------------------------------------------------------- */
+
+static g4_status table_build(g4_model *m, int n_src, const g4_tensor *(*get)(void *, int64_t), void *src,
+                             int hf, char *err) {
+    size_t names_len = 0;
+    char buf[256];
+    for (int i = 0; i < n_src; i++) {
+        const g4_tensor *t = get(src, i);
+        if (hf) { if (hf_to_canonical(t->name, buf, sizeof buf)) names_len += strlen(buf) + 1; }
+        else names_len += strlen(t->name) + 1;
+    }
+    m->tensors = g4_calloc((size_t)n_src + 1, sizeof *m->tensors);
+    m->names = g4_malloc(names_len + 1);
+    if (!m->tensors || !m->names) return g4_errf(err, G4_ENOMEM, "%s: out of memory", m->path);
+    char *np = m->names;
+    for (int i = 0; i < n_src; i++) {
+        const g4_tensor *t = get(src, i);
+        const char *name = t->name;
+        if (hf) {
+            if (!hf_to_canonical(t->name, buf, sizeof buf)) continue;
+            name = buf;
+        }
+        if (g4_model_tensor(m, name))
+            return g4_errf(err, G4_EFORMAT, "%s: tensor %s appears twice", m->path, name);
+        size_t l = strlen(name) + 1;
+        memcpy(np, name, l);
+        g4_tensor *d = &m->tensors[m->n_tensors++];
+        *d = *t;
+        d->name = np;
+        np += l;
+    }
+    return G4_OK;
+}
+
+const g4_tensor *g4_model_tensor(const g4_model *m, const char *name) {
+    for (int i = 0; i < m->n_tensors; i++)
+        if (!strcmp(m->tensors[i].name, name)) return &m->tensors[i];
+    return NULL;
+}
+
+static const g4_tensor *gguf_get(void *f, int64_t i) { return g4_gguf_tensor(f, i); }
+static const g4_tensor *st_get(void *s, int64_t i) { return g4_st_tensor(s, i); }
+
+/* ---- config from GGUF keys --------------------------------------------------------------- */
+
+static g4_status gguf_u32(const g4_gguf *f, const char *key, int *v, const char *path, char *err) {
+    uint32_t u;
+    if (!g4_gguf_get_u32(f, key, &u) || u > INT32_MAX)
+        return g4_errf(err, G4_EFORMAT, "%s: missing or invalid key %s", path, key);
+    *v = (int)u;
+    return G4_OK;
+}
+
+/* A per-layer value stored as a scalar or as an array of n_layer integers. */
+static g4_status gguf_layer_int(const g4_gguf *f, const char *key, int layer, int *v, const char *path, char *err) {
+    g4_gguf_vtype et; uint64_t n; const void *data; int64_t x;
+    if (g4_gguf_get_arr(f, key, &et, &n, &data)) {
+        if ((uint64_t)layer >= n || !g4_gguf_arr_i64(f, key, (uint64_t)layer, &x) || x < 0 || x > INT32_MAX)
+            return g4_errf(err, G4_EFORMAT, "%s: key %s has no valid entry for layer %d", path, key, layer);
+        *v = (int)x;
+        return G4_OK;
+    }
+    return gguf_u32(f, key, v, path, err);
+}
+
+static g4_status config_from_gguf(g4_model *m, char *err) {
+    const g4_gguf *f = m->gguf;
+    const char *path = m->path;
+    g4_config *c = &m->cfg;
+    const char *arch; size_t alen;
+    if (!g4_gguf_get_str(f, "general.architecture", &arch, &alen))
+        return g4_errf(err, G4_EFORMAT, "%s: missing general.architecture", path);
+    if (!(alen == 6 && !memcmp(arch, "gemma4", 6))) {
+        if (alen >= 4 && !memcmp(arch, "clip", 4))
+            return g4_errf(err, G4_EINVAL, "%s: this is a multimodal projector (mmproj) file; load the text model "
+                           "with -m and this file with --mmproj (multimodal input: not supported yet)", path);
+        return g4_errf(err, G4_EUNSUPPORTED, "%s: architecture '%.*s' not supported yet (want gemma4)", path,
+                       (int)G4_MIN(alen, 64), arch);
+    }
+    g4_config_set_gemma4_defaults(c);
+    g4_status st;
+    if ((st = gguf_u32(f, "gemma4.embedding_length", &c->d_model, path, err))) return st;
+    if ((st = gguf_u32(f, "gemma4.block_count", &c->n_layer, path, err))) return st;
+    if (c->n_layer < 1 || c->n_layer > G4_MAX_LAYERS)
+        return g4_errf(err, G4_EINVAL, "%s: gemma4.block_count %d out of range (1..%d)", path, c->n_layer, G4_MAX_LAYERS);
+    if ((st = gguf_layer_int(f, "gemma4.feed_forward_length", 0, &c->d_ff, path, err))) return st;
+    if ((st = gguf_layer_int(f, "gemma4.attention.head_count", 0, &c->n_head, path, err))) return st;
+    if ((st = gguf_u32(f, "gemma4.attention.key_length", &c->d_head_full, path, err))) return st;
+    if ((st = gguf_u32(f, "gemma4.attention.key_length_swa", &c->d_head_swa, path, err))) return st;
+    if ((st = gguf_u32(f, "gemma4.attention.sliding_window", &c->swa, path, err))) return st;
+    if (gguf_u32(f, "gemma4.context_length", &c->n_ctx_train, path, NULL)) c->n_ctx_train = 131072;
+    int v;
+    if (!gguf_u32(f, "gemma4.attention.shared_kv_layers", &v, path, NULL) && v != 0)
+        return g4_errf(err, G4_EUNSUPPORTED, "%s: gemma4.attention.shared_kv_layers = %d: KV-shared layers not supported yet", path, v);
+    if (!gguf_u32(f, "gemma4.embedding_length_per_layer_input", &v, path, NULL) && v != 0)
+        return g4_errf(err, G4_EUNSUPPORTED, "%s: per-layer inputs (embedding_length_per_layer_input = %d) not supported yet", path, v);
+    if (!g4_gguf_get_f32(f, "gemma4.rope.freq_base", &c->rope_theta_full)) c->rope_theta_full = 1e6f;
+    if (!g4_gguf_get_f32(f, "gemma4.rope.freq_base_swa", &c->rope_theta_swa)) c->rope_theta_swa = 1e4f;
+    if (!g4_gguf_get_f32(f, "gemma4.attention.layer_norm_rms_epsilon", &c->rms_eps)) c->rms_eps = 1e-6f;
+    if (!g4_gguf_get_f32(f, "gemma4.final_logit_softcapping", &c->final_softcap)) c->final_softcap = 0;
+    /* layer pattern: bool array, true = sliding */
+    g4_gguf_vtype et; uint64_t n; const void *pat;
+    if (!g4_gguf_get_arr(f, "gemma4.attention.sliding_window_pattern", &et, &n, &pat) || et != G4_GGUF_BOOL ||
+        n != (uint64_t)c->n_layer)
+        return g4_errf(err, G4_EFORMAT, "%s: gemma4.attention.sliding_window_pattern must be a bool array of %d entries",
+                       path, c->n_layer);
+    c->n_kv_swa = c->n_kv_full = 0;
+    for (int l = 0; l < c->n_layer; l++) {
+        c->is_full[l] = ((const uint8_t *)pat)[l] == 0;
+        int nkv;
+        if ((st = gguf_layer_int(f, "gemma4.attention.head_count_kv", l, &nkv, path, err))) return st;
+        int *slot = c->is_full[l] ? &c->n_kv_full : &c->n_kv_swa;
+        if (*slot && *slot != nkv)
+            return g4_errf(err, G4_EUNSUPPORTED, "%s: head_count_kv differs between layers of one type (layer %d: %d, want %d)",
+                           path, l, nkv, *slot);
+        *slot = nkv;
+    }
+    if (!c->n_kv_swa) c->n_kv_swa = c->n_kv_full ? c->n_kv_full : 1;
+    if (!c->n_kv_full) c->n_kv_full = c->n_kv_swa;
+    /* k_eq_v: full layers without attn_v */
+    c->k_eq_v = 0;
+    for (int l = 0; l < c->n_layer; l++) {
+        char name[64];
+        snprintf(name, sizeof name, "blk.%d.attn_v.weight", l);
+        if (c->is_full[l]) { c->k_eq_v = g4_gguf_find_tensor(f, name) == NULL; break; }
+    }
+    /* proportional RoPE: rope_freqs holds 1.0 for rotated pairs and a huge factor for the rest */
+    c->rope_partial_full = 1.0f;
+    const g4_tensor *rf = g4_gguf_find_tensor(f, "rope_freqs.weight");
+    if (rf) {
+        if (rf->type != G4_TYPE_F32 || rf->ne[0] != c->d_head_full / 2)
+            return g4_errf(err, G4_EFORMAT, "%s: rope_freqs.weight must be f32 [%d]", path, c->d_head_full / 2);
+        const float *ff = rf->data;
+        int rot = 0;
+        while (rot < rf->ne[0] && ff[rot] == 1.0f) rot++;
+        c->rope_partial_full = (float)(2 * rot) / (float)c->d_head_full;
+    }
+    const g4_tensor *emb = g4_gguf_find_tensor(f, "token_embd.weight");
+    if (!emb) return g4_errf(err, G4_EFORMAT, "%s: missing tensor token_embd.weight", path);
+    if (emb->ne[1] > INT32_MAX) return g4_errf(err, G4_EFORMAT, "%s: token_embd.weight too large", path);
+    c->n_vocab = (int)emb->ne[1];
+    uint32_t u;
+    if (g4_gguf_get_u32(f, "tokenizer.ggml.bos_token_id", &u)) c->bos_id = (int)u;
+    if (g4_gguf_get_u32(f, "tokenizer.ggml.eos_token_id", &u)) c->eos_id = (int)u;
+    if (g4_gguf_get_u32(f, "tokenizer.ggml.padding_token_id", &u)) c->pad_id = (int)u;
+    if (g4_gguf_get_arr(f, "tokenizer.ggml.suppress_tokens", &et, &n, &pat)) {
+        c->n_suppress = 0;
+        for (uint64_t i = 0; i < n && c->n_suppress < G4_MAX_EOS; i++) {
+            int64_t x;
+            if (g4_gguf_arr_i64(f, "tokenizer.ggml.suppress_tokens", i, &x) && x >= 0 && x < INT32_MAX)
+                c->suppress_ids[c->n_suppress++] = (int)x;
+        }
+    }
+    return G4_OK;
+}
+
+/* ---- binding weights with shape checks --------------------------------------------------- */
+
+typedef struct {
+    g4_model *m;
+    float *owned;   /* cursor into m->owned */
+    char *err;
+} binder;
+
+static g4_status bind(binder *b, const char *name, int optional, int64_t ne0, int64_t ne1, const g4_tensor **out) {
+    const g4_tensor *t = g4_model_tensor(b->m, name);
+    *out = t;
+    if (!t) {
+        if (optional) return G4_OK;
+        return g4_errf(b->err, G4_EFORMAT, "%s: missing tensor %s", b->m->path, name);
+    }
+    if (t->ne[0] != ne0 || t->ne[1] != ne1 || t->ne[2] != 1 || t->ne[3] != 1)
+        return g4_errf(b->err, G4_EFORMAT, "%s: tensor %s has shape [%lld, %lld, %lld, %lld], want [%lld, %lld] from the config",
+                       b->m->path, name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+                       (long long)t->ne[3], (long long)ne0, (long long)ne1);
+    if (!g4_type_get(t->type))
+        return g4_errf(b->err, G4_EUNSUPPORTED, "%s: tensor %s has unknown type %d", b->m->path, name, (int)t->type);
+    return G4_OK;
+}
+
+/* A vector the kernels read as f32: used in place when it is f32, else converted once. */
+static g4_status bind_vec(binder *b, const char *name, int64_t n, const g4_tensor **out) {
+    g4_status st = bind(b, name, 0, n, 1, out);
+    if (st) return st;
+    g4_tensor *t = (g4_tensor *)*out; /* our own table entry */
+    if (t->type == G4_TYPE_F32) return G4_OK;
+    const g4_type_info *ti = g4_type_get(t->type);
+    if (n % ti->blck) return g4_errf(b->err, G4_EFORMAT, "%s: tensor %s: %lld elements is not a whole number of %s blocks",
+                                     b->m->path, name, (long long)n, ti->name);
+    ti->to_f32(t->data, b->owned, n);
+    t->data = b->owned;
+    t->type = G4_TYPE_F32;
+    t->nbytes = (size_t)n * sizeof(float);
+    b->owned += n;
+    return G4_OK;
+}
+
+static g4_status bind_weights(g4_model *m, char *err) {
+    g4_config *c = &m->cfg;
+    /* converted vectors: at most every norm of every layer + output norm + scalars */
+    size_t floats = (size_t)c->d_model * (4 * (size_t)c->n_layer + 1) +
+                    2 * (size_t)G4_MAX(c->d_head_full, c->d_head_swa) * (size_t)c->n_layer + (size_t)c->n_layer;
+    m->owned = g4_malloc(floats * sizeof(float));
+    if (!m->owned) return g4_errf(err, G4_ENOMEM, "%s: out of memory", m->path);
+    binder b = {m, m->owned, err};
+    g4_weights *w = &m->w;
+    g4_status st;
+    const int64_t d = c->d_model;
+    if ((st = bind(&b, "token_embd.weight", 0, d, c->n_vocab, &w->tok_embd))) return st;
+    if ((st = bind_vec(&b, "output_norm.weight", d, &w->output_norm))) return st;
+    char name[96];
+#define NAME(s) (snprintf(name, sizeof name, "blk.%d." s, l), name)
+    for (int l = 0; l < c->n_layer; l++) {
+        g4_layer_weights *L = &w->layer[l];
+        const int64_t hd = g4_layer_d_head(c, l), nkv = g4_layer_n_kv(c, l);
+        if ((st = bind_vec(&b, NAME("attn_norm.weight"), d, &L->attn_norm))) return st;
+        if ((st = bind(&b, NAME("attn_q.weight"), 0, d, c->n_head * hd, &L->attn_q))) return st;
+        if ((st = bind(&b, NAME("attn_k.weight"), 0, d, nkv * hd, &L->attn_k))) return st;
+        int v_optional = c->is_full[l] && c->k_eq_v;
+        if ((st = bind(&b, NAME("attn_v.weight"), v_optional, d, nkv * hd, &L->attn_v))) return st;
+        if (v_optional && L->attn_v)
+            return g4_errf(err, G4_EFORMAT, "%s: layer %d has attn_v but the config says full layers take V from K", m->path, l);
+        if ((st = bind(&b, NAME("attn_output.weight"), 0, c->n_head * hd, d, &L->attn_output))) return st;
+        if ((st = bind_vec(&b, NAME("attn_q_norm.weight"), hd, &L->attn_q_norm))) return st;
+        if ((st = bind_vec(&b, NAME("attn_k_norm.weight"), hd, &L->attn_k_norm))) return st;
+        if ((st = bind_vec(&b, NAME("post_attention_norm.weight"), d, &L->post_attn_norm))) return st;
+        if ((st = bind_vec(&b, NAME("ffn_norm.weight"), d, &L->ffn_norm))) return st;
+        if ((st = bind(&b, NAME("ffn_gate.weight"), 0, d, c->d_ff, &L->ffn_gate))) return st;
+        if ((st = bind(&b, NAME("ffn_up.weight"), 0, d, c->d_ff, &L->ffn_up))) return st;
+        if ((st = bind(&b, NAME("ffn_down.weight"), 0, c->d_ff, d, &L->ffn_down))) return st;
+        if ((st = bind_vec(&b, NAME("post_ffw_norm.weight"), d, &L->post_ffn_norm))) return st;
+        const g4_tensor *ls;
+        if ((st = bind(&b, NAME("layer_output_scale.weight"), 1, 1, 1, &ls))) return st;
+        L->layer_scalar = 1.0f;
+        if (ls) {
+            float tmp[1];
+            const g4_type_info *ti = g4_type_get(ls->type);
+            if (ti->blck != 1) return g4_errf(err, G4_EFORMAT, "%s: %s must be f32/f16/bf16", m->path, name);
+            ti->to_f32(ls->data, tmp, 1);
+            if (!isfinite(tmp[0])) return g4_errf(err, G4_EFORMAT, "%s: %s is not finite", m->path, name);
+            L->layer_scalar = tmp[0];
+        }
+    }
+#undef NAME
+    m->owned_bytes = (size_t)((char *)b.owned - (char *)m->owned);
+    return G4_OK;
+}
+
+/* ---- entry points ------------------------------------------------------------------------ */
+
+static g4_status read_small_file(const char *path, char **out, size_t *len, char *err) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return g4_errf(err, G4_EIO, "%s: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            if (cap >= (64u << 20)) { fclose(fp); g4_free(buf); return g4_errf(err, G4_EFORMAT, "%s: too large", path); }
+            cap = cap ? cap * 2 : 4096;
+            char *nb = g4_realloc(buf, cap);
+            if (!nb) { fclose(fp); g4_free(buf); return g4_errf(err, G4_ENOMEM, "%s: out of memory", path); }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n, fp);
+        n += r;
+        if (r == 0) break;
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) { g4_free(buf); return g4_errf(err, G4_EIO, "%s: read error", path); }
+    *out = buf;
+    *len = n;
+    return G4_OK;
+}
+
+static g4_status load_hf(g4_model *m, char *err) {
+    char cfgpath[4096];
+    snprintf(cfgpath, sizeof cfgpath, "%s/config.json", m->path);
+    char *json = NULL;
+    size_t len = 0;
+    g4_status st = read_small_file(cfgpath, &json, &len, err);
+    if (st) return st;
+    st = g4_hfconfig_parse(json, len, cfgpath, &m->cfg, err);
+    g4_free(json);
+    if (st) return st;
+    if ((st = g4_st_open_dir(&m->st, m->path, err))) return st;
+    return table_build(m, (int)g4_st_n_tensors(m->st), st_get, m->st, 1, err);
+}
+
+static g4_status load_gguf(g4_model *m, char *err) {
+    g4_status st = g4_gguf_open(&m->gguf, m->path, err);
+    if (st) return st;
+    if (g4_gguf_n_tensors(m->gguf) > INT32_MAX) return g4_errf(err, G4_EFORMAT, "%s: too many tensors", m->path);
+    if ((st = config_from_gguf(m, err))) return st;
+    return table_build(m, (int)g4_gguf_n_tensors(m->gguf), gguf_get, m->gguf, 0, err);
+}
+
+g4_status g4_model_load(g4_model **out, const char *path, char *err) {
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0) return g4_errf(err, G4_EIO, "%s: %s", path, strerror(errno));
+    g4_model *m = g4_calloc(1, sizeof *m);
+    if (!m || !(m->path = g4_strdup(path))) {
+        g4_free(m);
+        return g4_errf(err, G4_ENOMEM, "%s: out of memory", path);
+    }
+    m->source = S_ISDIR(sb.st_mode) ? G4_SRC_HF : G4_SRC_GGUF;
+    g4_status st = m->source == G4_SRC_HF ? load_hf(m, err) : load_gguf(m, err);
+    if (!st) st = g4_config_validate(&m->cfg, path, err);
+    if (!st) st = bind_weights(m, err);
+    if (st) { g4_model_free(m); return st; }
+    *out = m;
+    return G4_OK;
+}
+
+void g4_model_free(g4_model *m) {
+    if (!m) return;
+    if (m->gguf) g4_gguf_close(m->gguf);
+    if (m->st) g4_st_close(m->st);
+    g4_free(m->tensors);
+    g4_free(m->names);
+    g4_free(m->owned);
+    g4_free(m->path);
+    g4_free(m);
+}
+
+size_t g4_model_weight_bytes(const g4_model *m) {
+    size_t n = 0;
+    for (int i = 0; i < m->n_tensors; i++) n += m->tensors[i].nbytes;
+    return n;
+}

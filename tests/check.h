@@ -1,0 +1,38 @@
+/* check.h -- the tiny test harness: CHECK macros count passes and failures, and
+ * check_done() prints the closing "N passed, N failed" line and returns the exit code.
+ * A test that needs ../shared calls check_skip() with a visible reason. */
+#ifndef G4_CHECK_H
+#define G4_CHECK_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int check_pass_, check_fail_, check_skip_;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (cond) check_pass_++;                                                 \
+        else { check_fail_++; fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); } \
+    } while (0)
+
+#define CHECKF(cond, ...)                                                        \
+    do {                                                                         \
+        if (cond) check_pass_++;                                                 \
+        else { check_fail_++; fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
+               fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); }             \
+    } while (0)
+
+static inline void check_skip(const char *why) {
+    check_skip_++;
+    printf("SKIP: %s\n", why);
+}
+
+static inline int check_done(const char *suite) {
+    printf("%s: %d passed, %d failed", suite, check_pass_, check_fail_);
+    if (check_skip_) printf(", %d skipped", check_skip_);
+    printf("\n");
+    return check_fail_ ? 1 : 0;
+}
+
+#endif

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# install-deps.sh -- install the Debian packages gemma4.c needs to build and test, if missing.
+# Build: gcc, make, cmake, cJSON.  Tests: clang + compiler-rt for the fuzz targets.
+set -euo pipefail
+need=()
+for p in gcc make cmake libcjson-dev clang libclang-rt-dev; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""make_random_12b.py -- a GGUF of the real Gemma 4 12B shape with random weights, for benchmarks.
+
+The real weights can't be downloaded here, but speed and memory depend only on shapes and types.
+Writes llama.cpp's `gemma4` layout (shared/spec/gemma4-12b.md §7) with random but valid blocks:
+  --type q4_0 (~6.7 GB), q8_0 (~12.7 GB), q4_k_m (Q4_K matrices, Q6_K for ffn_down/attn_v/token_embd).
+A placeholder SentencePiece-style vocabulary (tokenizer.ggml.model = "llama") lets llama.cpp load it.
+Streams tensor by tensor, so memory stays small.  Do not commit the output.
+Usage: python tools/make_random_12b.py OUT.gguf --type q4_0 [--layers 48]
+"""
+import argparse
+
+import numpy as np
+import gguf
+
+D, FF, NH, V = 3840, 15360, 16, 262144
+HD_SWA, HD_FULL, KV_SWA, KV_FULL = 256, 512, 8, 1
+
+BLOCK = {  # elements per block, bytes per block, offsets of f16 scale fields
+    "q4_0": (32, 18, [0]), "q8_0": (32, 34, [0]),
+    "q4_k": (256, 144, [0, 2]), "q6_k": (256, 210, [208]),
+}
+GT = {"q4_0": gguf.GGMLQuantizationType.Q4_0, "q8_0": gguf.GGMLQuantizationType.Q8_0,
+      "q4_k": gguf.GGMLQuantizationType.Q4_K, "q6_k": gguf.GGMLQuantizationType.Q6_K}
+
+
+def random_blocks(rng, qtype, n_elems, scale):
+    be, bb, scale_offs = BLOCK[qtype]
+    nb = n_elems // be
+    raw = np.frombuffer(rng.bytes(nb * bb), dtype=np.uint8).reshape(nb, bb).copy()
+    d = (rng.random(nb, dtype=np.float32) * scale + scale * 0.1).astype(np.float16).view(np.uint8).reshape(nb, 2)
+    for off in scale_offs:
+        raw[:, off:off + 2] = d
+    if qtype == "q4_k":
+        raw[:, 4:16] &= 0x3F  # keep 6-bit scales/mins modest
+    return raw.reshape(-1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--type", default="q4_0", choices=["q4_0", "q8_0", "q4_k_m"])
+    ap.add_argument("--layers", type=int, default=48)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    rng = np.random.default_rng(a.seed)
+    L = a.layers
+    full = [(i + 1) % 6 == 0 or i == L - 1 for i in range(L)]
+
+    def qt(name):
+        if a.type != "q4_k_m":
+            return a.type
+        return "q6_k" if any(s in name for s in ("ffn_down", "attn_v", "token_embd")) else "q4_k"
+
+    tensors = []  # (name, ggml ne list, kind)
+    tensors.append(("token_embd.weight", [D, V], "mat"))
+    tensors.append(("output_norm.weight", [D], "norm"))
+    tensors.append(("rope_freqs.weight", [HD_FULL // 2], "rope"))
+    for i in range(L):
+        hd, kv = (HD_FULL, KV_FULL) if full[i] else (HD_SWA, KV_SWA)
+        p = f"blk.{i}."
+        tensors += [(p + "attn_norm.weight", [D], "norm"), (p + "attn_q.weight", [D, NH * hd], "mat"),
+                    (p + "attn_k.weight", [D, kv * hd], "mat")]
+        if not full[i]:
+            tensors.append((p + "attn_v.weight", [D, kv * hd], "mat"))
+        tensors += [(p + "attn_output.weight", [NH * hd, D], "mat"), (p + "attn_q_norm.weight", [hd], "norm"),
+                    (p + "attn_k_norm.weight", [hd], "norm"), (p + "post_attention_norm.weight", [D], "norm"),
+                    (p + "ffn_norm.weight", [D], "norm"), (p + "ffn_gate.weight", [D, FF], "mat"),
+                    (p + "ffn_up.weight", [D, FF], "mat"), (p + "ffn_down.weight", [FF, D], "mat"),
+                    (p + "post_ffw_norm.weight", [D], "norm"), (p + "layer_output_scale.weight", [1], "scale")]
+
+    w = gguf.GGUFWriter(a.out, "gemma4")
+    w.add_name(f"gemma4-12b-random-{a.type}")
+    w.add_context_length(262144)
+    w.add_embedding_length(D)
+    w.add_block_count(L)
+    w.add_feed_forward_length(FF)
+    w.add_head_count(NH)
+    w.add_head_count_kv([KV_FULL if f else KV_SWA for f in full])
+    w.add_key_length(HD_FULL)
+    w.add_value_length(HD_FULL)
+    w.add_uint32("gemma4.attention.key_length_swa", HD_SWA)
+    w.add_uint32("gemma4.attention.value_length_swa", HD_SWA)
+    w.add_rope_dimension_count(HD_FULL)
+    w.add_uint32("gemma4.rope.dimension_count_swa", HD_SWA)
+    w.add_rope_freq_base(1e6)
+    w.add_float32("gemma4.rope.freq_base_swa", 1e4)
+    w.add_sliding_window(1024)
+    w.add_array("gemma4.attention.sliding_window_pattern", [not f for f in full])
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_float32("gemma4.final_logit_softcapping", 30.0)
+    w.add_uint32("gemma4.attention.shared_kv_layers", 0)
+    w.add_uint32("gemma4.embedding_length_per_layer_input", 0)
+    w.add_tokenizer_model("llama")
+    w.add_token_list([f"<t{i}>" for i in range(V)])
+    w.add_token_scores([0.0] * V)
+    w.add_token_types([3] * 4 + [1] * (V - 4))
+    w.add_bos_token_id(2)
+    w.add_eos_token_id(1)
+    w.add_pad_token_id(0)
+    w.add_add_bos_token(True)
+
+    for name, ne, kind in tensors:
+        n = int(np.prod(ne))
+        if kind == "mat":
+            t = qt(name)
+            be, bb, _ = BLOCK[t]
+            byte_shape = [ne[1], ne[0] // be * bb]  # gguf-py takes uint8 data as [rows, bytes per row]
+            w.add_tensor_info(name, byte_shape, np.dtype(np.uint8), n // be * bb, raw_dtype=GT[t])
+        else:
+            w.add_tensor_info(name, list(reversed(ne)), np.dtype(np.float32), n * 4, raw_dtype=gguf.GGMLQuantizationType.F32)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_ti_data_to_file()
+    for name, ne, kind in tensors:
+        n = int(np.prod(ne))
+        if kind == "mat":
+            data = random_blocks(rng, qt(name), n, 0.02 if "token_embd" not in name else 0.05)
+        elif kind == "norm":
+            data = (rng.random(n, dtype=np.float32) + 0.5)
+        elif kind == "rope":
+            data = np.array([1.0] * 64 + [1e30] * (n - 64), dtype=np.float32)
+        else:
+            data = np.array([0.9], dtype=np.float32)
+        w.write_tensor_data(data)
+    w.close()
+
+
+if __name__ == "__main__":
+    main()
