@@ -1,4 +1,5 @@
 # Thin wrapper over CMake.  `make demo` and `make test` are the README's two commands.
+MAKEFLAGS += --no-print-directory
 BUILD ?= build
 JOBS  ?= 2
 
@@ -18,12 +19,8 @@ test: build
 
 # The main job on the bundled default model (a tiny fixture model until the demo model lands):
 # convert the Hugging Face checkpoint to GGUF, show it, and generate from a token-id prompt.
-DEMO_MODEL = tests/data/model/tiny-a
 demo: build
-	@./$(BUILD)/gemma4 convert $(DEMO_MODEL) $(BUILD)/demo-q8_0.gguf --type q8_0
-	@./$(BUILD)/gemma4 info $(BUILD)/demo-q8_0.gguf | tail -n 6
-	@echo "== gemma4 run (greedy, token ids; the tokenizer lands with issue 3) =="
-	@./$(BUILD)/gemma4 run -m $(BUILD)/demo-q8_0.gguf --ids 2,105,300,17,42,106 -n 24 --greedy --verbose
+	@bash tools/demo.sh $(BUILD)
 
 asan: deps
 	@cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DG4_SANITIZE=ON >/dev/null

@@ -13,8 +13,11 @@ import argparse
 import numpy as np
 import gguf
 
-D, FF, NH, V = 3840, 15360, 16, 262144
-HD_SWA, HD_FULL, KV_SWA, KV_FULL = 256, 512, 8, 1
+SHAPES = {  # d_model, d_ff, heads, vocab, head dim sliding/full, kv heads sliding/full, window
+    "12b": (3840, 15360, 16, 262144, 256, 512, 8, 1, 1024),
+    # a small model whose rows are all multiples of 256 (K-quant super-blocks), for tests
+    "tiny": (256, 512, 16, 512, 16, 32, 8, 1, 4),
+}
 
 BLOCK = {  # elements per block, bytes per block, offsets of f16 scale fields
     "q4_0": (32, 18, [0]), "q8_0": (32, 34, [0]),
@@ -42,7 +45,10 @@ def main():
     ap.add_argument("--type", default="q4_0", choices=["q4_0", "q8_0", "q4_k_m"])
     ap.add_argument("--layers", type=int, default=48)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--shape", default="12b", choices=sorted(SHAPES))
     a = ap.parse_args()
+    global D, FF, NH, V, HD_SWA, HD_FULL, KV_SWA, KV_FULL
+    D, FF, NH, V, HD_SWA, HD_FULL, KV_SWA, KV_FULL, WINDOW = SHAPES[a.shape]
     rng = np.random.default_rng(a.seed)
     L = a.layers
     full = [(i + 1) % 6 == 0 or i == L - 1 for i in range(L)]
@@ -70,7 +76,7 @@ def main():
                     (p + "post_ffw_norm.weight", [D], "norm"), (p + "layer_output_scale.weight", [1], "scale")]
 
     w = gguf.GGUFWriter(a.out, "gemma4")
-    w.add_name(f"gemma4-12b-random-{a.type}")
+    w.add_name(f"gemma4-{a.shape}-random-{a.type}")
     w.add_context_length(262144)
     w.add_embedding_length(D)
     w.add_block_count(L)
@@ -85,7 +91,7 @@ def main():
     w.add_uint32("gemma4.rope.dimension_count_swa", HD_SWA)
     w.add_rope_freq_base(1e6)
     w.add_float32("gemma4.rope.freq_base_swa", 1e4)
-    w.add_sliding_window(1024)
+    w.add_sliding_window(WINDOW)
     w.add_array("gemma4.attention.sliding_window_pattern", [not f for f in full])
     w.add_layer_norm_rms_eps(1e-6)
     w.add_float32("gemma4.final_logit_softcapping", 30.0)
@@ -118,8 +124,11 @@ def main():
             data = random_blocks(rng, qt(name), n, 0.02 if "token_embd" not in name else 0.05)
         elif kind == "norm":
             data = (rng.random(n, dtype=np.float32) + 0.5)
+            if a.shape == "tiny" and "attn_norm" in name:
+                data *= 4  # decisive logits in the tiny model
         elif kind == "rope":
-            data = np.array([1.0] * 64 + [1e30] * (n - 64), dtype=np.float32)
+            rot = HD_FULL // 8  # partial_rotary_factor 0.25: a quarter of the dims rotate
+            data = np.array([1.0] * rot + [1e30] * (n - rot), dtype=np.float32)
         else:
             data = np.array([0.9], dtype=np.float32)
         w.write_tensor_data(data)

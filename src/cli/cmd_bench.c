@@ -47,7 +47,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "-r")) { if (!cli_int(a, v, 1, 1000, &reps)) return 2; i++; }
         else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); return 2; }
     }
-    if (!path) { fprintf(stderr, "usage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"); return 2; }
+    if (!path) { fprintf(stderr, "error: no model given (-m PATH)\nusage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"); return 2; }
     char err[G4_ERR_LEN];
     g4_model *m;
     if (g4_model_load(&m, path, err)) { fprintf(stderr, "error: %s\n", err); return 1; }

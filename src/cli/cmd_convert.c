@@ -36,7 +36,7 @@ int cmd_convert(int argc, char **argv) {
         else if (!out) out = argv[i];
         else { fprintf(stderr, "error: unexpected argument '%s'\n", argv[i]); return 2; }
     }
-    if (!in || !out) { fprintf(stderr, "usage: gemma4 convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0]\n"); return 2; }
+    if (!in || !out) { fprintf(stderr, "error: convert wants an input and an output path\nusage: gemma4 convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0]\n"); return 2; }
     return write_as(in, out, type);
 }
 
@@ -45,6 +45,9 @@ int cmd_quantize(int argc, char **argv) {
         printf("usage: gemma4 quantize IN(.gguf|HF_DIR) OUT.gguf TYPE   (TYPE: f32 f16 bf16 q8_0 q4_0)\n");
         return 0;
     }
-    if (argc != 4) { fprintf(stderr, "usage: gemma4 quantize IN OUT.gguf TYPE\n"); return 2; }
+    if (argc != 4) {
+        fprintf(stderr, "error: quantize wants 3 arguments (got %d)\nusage: gemma4 quantize IN OUT.gguf TYPE\n", argc - 1);
+        return 2;
+    }
     return write_as(argv[1], argv[2], argv[3]);
 }

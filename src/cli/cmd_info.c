@@ -37,7 +37,9 @@ static void print_value(const g4_gguf *f, const char *key, g4_gguf_vtype t) {
     } else if (t == G4_GGUF_BOOL) {
         bool v; g4_gguf_get_bool(f, key, &v); printf("%s", v ? "true" : "false");
     } else {
-        int64_t v; g4_gguf_get_i64(f, key, &v); printf("%lld", (long long)v);
+        int64_t v;
+        if (g4_gguf_get_i64(f, key, &v)) printf("%lld", (long long)v);
+        else printf("(uint64 above 2^63)"); /* the only integer get_i64 refuses */
     }
 }
 
@@ -82,7 +84,7 @@ int cmd_info(int argc, char **argv) {
         else if (!path && argv[i][0] != '-') path = argv[i];
         else { fprintf(stderr, "error: unexpected argument '%s'\n", argv[i]); return 2; }
     }
-    if (!path) { fprintf(stderr, "usage: gemma4 info FILE|HF_DIR [-c CTX] [--tensors]\n"); return 2; }
+    if (!path) { fprintf(stderr, "error: info: no model file given\nusage: gemma4 info FILE|HF_DIR [-c CTX] [--tensors]\n"); return 2; }
     char err[G4_ERR_LEN];
     struct stat sb;
     int is_gemma4 = 1;

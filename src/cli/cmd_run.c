@@ -112,6 +112,7 @@ int cmd_run(int argc, char **argv) {
         }
     }
     printf("\n");
+    fflush(stdout);
     double t_gen = cli_now() - t2;
     if (verbose)
         fprintf(stderr, "load %.2f s | prompt %d tok, %.2f tok/s | generation %d tok, %.2f tok/s | peak RSS %.1f MiB\n",

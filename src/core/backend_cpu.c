@@ -6,13 +6,16 @@
 #include <math.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "quant.h"
 #include "threads.h"
+
+#define G4_GEMM_ROWS 16 /* weight rows dequantized per GEMM call in prefill */
 
 typedef struct {
     g4_pool *pool;
     int nth;
-    float *scratch;        /* nth rows of scratch_n floats (dequantized weight rows) */
+    float *scratch;        /* per thread G4_GEMM_ROWS rows of scratch_n floats (dequantized weight rows) */
     int64_t scratch_n;
 } cpu_ctx;
 
@@ -43,7 +46,7 @@ static void matmul_worker(void *arg, int ith, int nth) {
     int64_t r0, r1;
     g4_split(n_out, ith, nth, &r0, &r1);
     const uint8_t *base = j->w->data;
-    if (j->n_tok == 1 || j->w->type == G4_TYPE_F32 || n_in > j->c->scratch_n) {
+    if (j->n_tok == 1 || n_in > j->c->scratch_n) {
         g4_dot_fn dot = g4_type_dot(j->w->type);
         for (int64_t r = r0; r < r1; r++) {
             const void *row = base + (size_t)r * row_bytes;
@@ -51,13 +54,17 @@ static void matmul_worker(void *arg, int ith, int nth) {
         }
         return;
     }
-    /* several tokens: dequantize each row once, then f32 dots */
+    /* several tokens: dequantize G4_GEMM_ROWS rows at a time, then a register-tiled f32 GEMM */
     const g4_type_info *ti = g4_type_get(j->w->type);
-    g4_dot_fn dot = g4_type_dot(G4_TYPE_F32);
-    float *tmp = j->c->scratch + (int64_t)ith * j->c->scratch_n;
-    for (int64_t r = r0; r < r1; r++) {
-        ti->to_f32(base + (size_t)r * row_bytes, tmp, n_in);
-        for (int t = 0; t < j->n_tok; t++) j->y[(int64_t)t * n_out + r] = dot(tmp, j->x + (int64_t)t * n_in, n_in);
+    float *tmp = j->c->scratch + (int64_t)ith * j->c->scratch_n * G4_GEMM_ROWS;
+    for (int64_t r = r0; r < r1; r += G4_GEMM_ROWS) {
+        const int nr = (int)G4_MIN((int64_t)G4_GEMM_ROWS, r1 - r);
+        if (j->w->type == G4_TYPE_F32) { /* already f32: use the rows in place */
+            g4_gemm_f32((const float *)(base + (size_t)r * row_bytes), nr, j->x, j->n_tok, n_in, j->y + r, n_out);
+            continue;
+        }
+        for (int i = 0; i < nr; i++) ti->to_f32(base + (size_t)(r + i) * row_bytes, tmp + (int64_t)i * n_in, n_in);
+        g4_gemm_f32(tmp, nr, j->x, j->n_tok, n_in, j->y + r, n_out);
     }
 }
 
@@ -71,7 +78,7 @@ static void cpu_matmul(void *vctx, const g4_tensor *w, const float *x, int n_tok
 static g4_status cpu_reserve(void *vctx, int64_t max_row) {
     cpu_ctx *c = vctx;
     if (max_row <= c->scratch_n) return G4_OK;
-    float *s = g4_malloc((size_t)c->nth * (size_t)max_row * sizeof(float));
+    float *s = g4_malloc((size_t)c->nth * G4_GEMM_ROWS * (size_t)max_row * sizeof(float));
     if (!s) return G4_ENOMEM;
     g4_free(c->scratch);
     c->scratch = s;

@@ -168,6 +168,8 @@ static g4_status config_from_gguf(g4_model *m, char *err) {
         c->is_full[l] = ((const uint8_t *)pat)[l] == 0;
         int nkv;
         if ((st = gguf_layer_int(f, "gemma4.attention.head_count_kv", l, &nkv, path, err))) return st;
+        if (nkv < 1)
+            return g4_errf(err, G4_EFORMAT, "%s: gemma4.attention.head_count_kv is %d for layer %d (want >= 1)", path, nkv, l);
         int *slot = c->is_full[l] ? &c->n_kv_full : &c->n_kv_swa;
         if (*slot && *slot != nkv)
             return g4_errf(err, G4_EUNSUPPORTED, "%s: head_count_kv differs between layers of one type (layer %d: %d, want %d)",
@@ -186,7 +188,7 @@ static g4_status config_from_gguf(g4_model *m, char *err) {
     /* proportional RoPE: rope_freqs holds 1.0 for rotated pairs and a huge factor for the rest */
     c->rope_partial_full = 1.0f;
     const g4_tensor *rf = g4_gguf_find_tensor(f, "rope_freqs.weight");
-    if (rf) {
+    if (rf && c->d_head_full >= 2 && c->d_head_full % 2 == 0) { /* else g4_config_validate says why */
         if (rf->type != G4_TYPE_F32 || rf->ne[0] != c->d_head_full / 2)
             return g4_errf(err, G4_EFORMAT, "%s: rope_freqs.weight must be f32 [%d]", path, c->d_head_full / 2);
         const float *ff = rf->data;
@@ -346,12 +348,26 @@ static g4_status load_hf(g4_model *m, char *err) {
     return table_build(m, (int)g4_st_n_tensors(m->st), st_get, m->st, 1, err);
 }
 
-static g4_status load_gguf(g4_model *m, char *err) {
-    g4_status st = g4_gguf_open(&m->gguf, m->path, err);
-    if (st) return st;
+/* Everything after the GGUF is open (from a file or from memory). */
+static g4_status load_gguf_opened(g4_model *m, char *err) {
+    g4_status st;
     if (g4_gguf_n_tensors(m->gguf) > INT32_MAX) return g4_errf(err, G4_EFORMAT, "%s: too many tensors", m->path);
     if ((st = config_from_gguf(m, err))) return st;
     return table_build(m, (int)g4_gguf_n_tensors(m->gguf), gguf_get, m->gguf, 0, err);
+}
+
+static g4_status load_gguf(g4_model *m, char *err) {
+    g4_status st = g4_gguf_open(&m->gguf, m->path, err);
+    return st ? st : load_gguf_opened(m, err);
+}
+
+/* Validate the config, bind the weights, and hand m out (or free it on error). */
+static g4_status load_finish(g4_model **out, g4_model *m, g4_status st, char *err) {
+    if (!st) st = g4_config_validate(&m->cfg, m->path, err);
+    if (!st) st = bind_weights(m, err);
+    if (st) { g4_model_free(m); return st; }
+    *out = m;
+    return G4_OK;
 }
 
 g4_status g4_model_load(g4_model **out, const char *path, char *err) {
@@ -365,11 +381,21 @@ g4_status g4_model_load(g4_model **out, const char *path, char *err) {
     }
     m->source = S_ISDIR(sb.st_mode) ? G4_SRC_HF : G4_SRC_GGUF;
     g4_status st = m->source == G4_SRC_HF ? load_hf(m, err) : load_gguf(m, err);
-    if (!st) st = g4_config_validate(&m->cfg, path, err);
-    if (!st) st = bind_weights(m, err);
-    if (st) { g4_model_free(m); return st; }
-    *out = m;
-    return G4_OK;
+    return load_finish(out, m, st, err);
+}
+
+g4_status g4_model_load_gguf_mem(g4_model **out, const void *data, size_t size, const char *name, char *err) {
+    *out = NULL;
+    if (!name) name = "<memory>";
+    g4_model *m = g4_calloc(1, sizeof *m);
+    if (!m || !(m->path = g4_strdup(name))) {
+        g4_free(m);
+        return g4_errf(err, G4_ENOMEM, "%s: out of memory", name);
+    }
+    m->source = G4_SRC_GGUF;
+    g4_status st = g4_gguf_open_mem(&m->gguf, data, size, name, err);
+    if (!st) st = load_gguf_opened(m, err);
+    return load_finish(out, m, st, err);
 }
 
 void g4_model_free(g4_model *m) {

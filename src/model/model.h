@@ -62,6 +62,9 @@ struct g4_model {
 /* Load a GGUF file or an HF directory (auto-detected).  On error *out is NULL and err names
  * the path and the problem. */
 g4_status g4_model_load(g4_model **out, const char *path, char *err);
+/* Same, for GGUF bytes in memory (not copied: they must outlive the model); name stands in for
+ * the path in messages.  For fuzzing and tests. */
+g4_status g4_model_load_gguf_mem(g4_model **out, const void *data, size_t size, const char *name, char *err);
 void g4_model_free(g4_model *m);
 
 /* Canonical tensor by name (GGUF spelling), NULL if absent. */

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# cli_errors.sh BIN -- the gemma4 command on bad input: a non-zero exit that is not a signal, and
+# exactly one 'error: ...' line on stderr naming the problem; no sanitizer reports, no hangs.
+# Then the good paths: --help, convert, info, and a greedy run whose ids must equal transformers'
+# greedy tokens for tiny-c (tests/data/model/tiny-c/expected.json).  Run from the repo root.
+BIN=${1:?usage: tests/cli_errors.sh path/to/gemma4}
+T=tests/tmp/cli_errors
+rm -rf "$T"; mkdir -p "$T"
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; [ -s "$T/err" ] && sed 's/^/    stderr: /' "$T/err" | head -n 8; }
+
+# run ARGS...: BIN with a 120 s limit, stdout/stderr to $T/out, $T/err; sets rc
+run() { timeout 120 "$BIN" "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
+
+sanitizer_clean() { ! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err"; }
+
+# expect_err NAME NEEDLE ARGS...: failure with one error line containing NEEDLE (case-insensitive)
+expect_err() {
+  local name=$1 needle=$2; shift 2
+  run "$@"
+  local n_err line
+  n_err=$(grep -c '^error: ' "$T/err")
+  line=$(grep -m1 '^error: ' "$T/err")
+  if [ "$rc" -eq 0 ]; then bad "$name: exit 0 (want non-zero)"
+  elif [ "$rc" -ge 124 ]; then bad "$name: exit $rc (timeout or signal)"
+  elif ! sanitizer_clean; then bad "$name: sanitizer report"
+  elif [ "$n_err" -ne 1 ]; then bad "$name: $n_err 'error:' lines on stderr (want 1)"
+  elif ! grep -qiF -- "$needle" <<<"$line"; then bad "$name: error line lacks '$needle': $line"
+  elif [ -s "$T/out" ]; then bad "$name: wrote to stdout: $(head -c 200 "$T/out")"
+  else ok; fi
+}
+
+# expect_ok NAME ARGS...: exit 0, clean stderr
+expect_ok() {
+  local name=$1; shift
+  run "$@"
+  if [ "$rc" -ne 0 ]; then bad "$name: exit $rc (want 0)"
+  elif ! sanitizer_clean; then bad "$name: sanitizer report"
+  else ok; fi
+}
+
+SRC=tests/data/model/tiny-c
+GOOD=$T/good.gguf
+
+# ---- good paths (they also make the files the error cases need) ----
+expect_ok "run --help" run --help
+grep -q 'usage: gemma4 run' "$T/out" && ok || bad "run --help: no usage on stdout"
+expect_ok "--help" --help
+expect_ok "convert" convert "$SRC" "$GOOD" --type f32
+[ -s "$GOOD" ] && ok || bad "convert: $GOOD not written"
+expect_ok "info" info "$GOOD"
+grep -q 'gemma4' "$T/out" && ok || bad "info: output lacks 'gemma4'"
+expect_ok "info HF dir" info "$SRC"
+grep -q 'model: gemma4' "$T/out" && ok || bad "info HF dir: output lacks 'model: gemma4'"
+json=$(tr -d ' \n' <"$SRC/expected.json")
+prompt=$(sed 's/.*"prompt":\[\([0-9,]*\)\].*/\1/' <<<"$json")
+want=$(sed 's/.*"greedy":\[\([0-9,]*\)\].*/\1/' <<<"$json" | cut -d, -f1-8 | tr , ' ')
+expect_ok "run greedy" run -m "$GOOD" --ids "$prompt" --greedy -n 8 --ignore-eos
+got=$(tr -s ' \n' ' ' <"$T/out" | sed 's/^ //; s/ $//')
+[ "$(wc -w <<<"$got")" -eq 8 ] && ok || bad "run greedy: printed '$got' (want 8 ids)"
+[ "$got" = "$want" ] && ok || bad "run greedy: ids '$got', transformers' greedy '$want'"
+expect_ok "run greedy HF dir" run -m "$SRC" --ids "$prompt" --greedy -n 8 --ignore-eos
+got=$(tr -s ' \n' ' ' <"$T/out" | sed 's/^ //; s/ $//')
+[ "$got" = "$want" ] && ok || bad "run greedy HF dir: ids '$got', want '$want'"
+
+# ---- bad input ----
+head -c 1000 "$GOOD" >"$T/trunc.gguf"
+head -c $(( $(stat -c %s "$GOOD") - 100 )) "$GOOD" >"$T/trunc_data.gguf"
+printf 'hello, I am not a model\n' >"$T/text.txt"
+mkdir -p "$T/nocfg"
+: >"$T/empty.gguf"
+
+expect_err "no args" "command" 
+expect_err "unknown command" "unknown command 'frobnicate'" frobnicate
+expect_err "run without -m" "-m" run --ids 1,2
+expect_err "run -m without value" "-m" run --ids 1 -m
+expect_err "run without prompt" "--ids" run -m "$GOOD"
+expect_err "run -p (no tokenizer)" "tokenizer" run -m "$GOOD" -p hello
+expect_err "run missing file" "$T/missing.gguf" run -m "$T/missing.gguf" --ids 1
+expect_err "run dir without config.json" "config.json" run -m "$T/nocfg" --ids 1
+expect_err "run truncated header" "$T/trunc.gguf" run -m "$T/trunc.gguf" --ids 1
+expect_err "run truncated data" "$T/trunc_data.gguf" run -m "$T/trunc_data.gguf" --ids 1
+expect_err "run text file" "not a GGUF" run -m "$T/text.txt" --ids 1
+expect_err "run empty file" "empty" run -m "$T/empty.gguf" --ids 1
+expect_err "--ids 1,x" "--ids" run -m "$GOOD" --ids 1,x
+expect_err "--ids empty" "--ids" run -m "$GOOD" --ids ""
+expect_err "--ids -5" "--ids" run -m "$GOOD" --ids -5
+expect_err "--ids 99999999999" "--ids" run -m "$GOOD" --ids 99999999999
+expect_err "--ids 1,,2" "--ids" run -m "$GOOD" --ids 1,,2
+expect_err "--ids >= vocab" "out of range" run -m "$GOOD" --ids 2,256
+expect_err "-n -1" "-n" run -m "$GOOD" --ids 1 -n -1
+expect_err "-n junk" "-n" run -m "$GOOD" --ids 1 -n 5x
+expect_err "-t 0" "-t" run -m "$GOOD" --ids 1 -t 0
+expect_err "--temp abc" "--temp" run -m "$GOOD" --ids 1 --temp abc
+expect_err "--temp nan" "--temp" run -m "$GOOD" --ids 1 --temp nan
+expect_err "--top-p 2" "--top-p" run -m "$GOOD" --ids 1 --top-p 2
+expect_err "-c 1 longer prompt" "context" run -m "$GOOD" --ids 1,2,3 -c 1 -n 0
+expect_err "-c beyond training" "context" run -m "$GOOD" --ids 1 -c 100000 -n 1
+expect_err "unknown option" "--bogus" run -m "$GOOD" --ids 1 --bogus
+expect_err "info missing file" "$T/missing.gguf" info "$T/missing.gguf"
+expect_err "info truncated" "$T/trunc.gguf" info "$T/trunc.gguf"
+expect_err "info no args" "info" info
+expect_err "convert unknown type" "q9_9" convert "$SRC" "$T/x.gguf" --type q9_9
+expect_err "convert unwritable" "/nonexistent/x.gguf" convert "$SRC" /nonexistent/x.gguf
+expect_err "convert missing input" "$T/missing" convert "$T/missing" "$T/x.gguf"
+expect_err "convert one arg" "convert" convert "$SRC"
+expect_err "quantize 2 args" "quantize" quantize "$GOOD" "$T/q.gguf"
+expect_err "quantize unknown type" "q3" quantize "$GOOD" "$T/q.gguf" q3
+expect_err "bench without -m" "-m" bench
+expect_err "bench -p junk" "-p" bench -m "$GOOD" -p x
+# hand-made GGUFs without tensors: an mmproj-like file, and a uint64 key above 2^63 (info must list both)
+printf 'GGUF\x03\0\0\0\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\x14\0\0\0\0\0\0\0general.architecture\x08\0\0\0\x04\0\0\0\0\0\0\0clip' >"$T/mmproj.gguf"
+printf 'GGUF\x03\0\0\0\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\x03\0\0\0\0\0\0\0big\x0a\0\0\0\xff\xff\xff\xff\xff\xff\xff\xff' >"$T/u64.gguf"
+expect_err "run on mmproj" "--mmproj" run -m "$T/mmproj.gguf" --ids 1
+expect_ok "info mmproj" info "$T/mmproj.gguf"
+grep -q '"clip"' "$T/out" && ok || bad "info mmproj: output lacks \"clip\""
+expect_err "run without architecture" "general.architecture" run -m "$T/u64.gguf" --ids 1
+expect_ok "info u64 key" info "$T/u64.gguf"
+grep -q 'big  *(uint64 above 2^63)' "$T/out" && ok || bad "info u64 key: $(grep big "$T/out")"
+[ ! -e /nonexistent/x.gguf.tmp ] && [ ! -e "$T/x.gguf" ] && ok || bad "failed converts left files behind"
+
+echo "cli_errors: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
