@@ -3,6 +3,7 @@
 # exactly one 'error: ...' line on stderr naming the problem; no sanitizer reports, no hangs.
 # Then the good paths: --help, convert, info, and a greedy run whose ids must equal transformers'
 # greedy tokens for tiny-c (tests/data/model/tiny-c/expected.json).  Run from the repo root.
+# shellcheck disable=SC2015,SC2001  # `cond && ok || bad` is safe: ok always succeeds
 BIN=${1:?usage: tests/cli_errors.sh path/to/gemma4}
 T=tests/tmp/cli_errors
 rm -rf "$T"; mkdir -p "$T"
@@ -118,6 +119,19 @@ grep -q '"clip"' "$T/out" && ok || bad "info mmproj: output lacks \"clip\""
 expect_err "run without architecture" "general.architecture" run -m "$T/u64.gguf" --ids 1
 expect_ok "info u64 key" info "$T/u64.gguf"
 grep -q 'big  *(uint64 above 2^63)' "$T/out" && ok || bad "info u64 key: $(grep big "$T/out")"
+# tiny-c with its embedding overwritten by NaNs (0xff bytes): loads, but no logit is a number
+mkdir -p "$T/nan_hf"
+cp "$SRC/config.json" "$SRC/model.safetensors" "$T/nan_hf/"
+st=$T/nan_hf/model.safetensors
+hl=$(od -An -t u8 -N8 "$st" | tr -d ' ')
+offs=$(head -c $((8 + hl)) "$st" | tail -c "$hl" | grep -o '"model\.language_model\.embed_tokens\.weight": *{[^}]*}' |
+       sed 's/.*"data_offsets": *\[ *\([0-9]*\) *, *\([0-9]*\) *\].*/\1 \2/')
+read -r e0 e1 <<<"$offs"
+if [ -n "$e1" ] && [ "$e1" -gt "$e0" ]; then
+  head -c $((e1 - e0)) /dev/zero | tr '\0' '\377' | dd of="$st" bs=1 seek=$((8 + hl + e0)) conv=notrunc status=none
+  ok
+  expect_err "run NaN weights" "NaN" run -m "$T/nan_hf" --ids 2,5 -n 3
+else bad "cannot find the embedding in $st (offsets '$offs')"; fi
 [ ! -e /nonexistent/x.gguf.tmp ] && [ ! -e "$T/x.gguf" ] && ok || bad "failed converts left files behind"
 
 echo "cli_errors: $pass passed, $fail failed"

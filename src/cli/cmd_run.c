@@ -100,6 +100,11 @@ int cmd_run(int argc, char **argv) {
     int n_gen = 0;
     for (; n_gen < n_predict; n_gen++) {
         int tok = g4_sampler_sample(smp, logits);
+        if (tok < 0) {
+            fprintf(stderr, "%serror: no token can be sampled: every logit is NaN or -inf (broken weights?)\n",
+                    n_gen ? "\n" : "");
+            goto out;
+        }
         g4_sampler_accept(smp, tok);
         printf("%d ", tok);
         fflush(stdout);

@@ -15,18 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define G4_ERR_LEN 512
-
-typedef enum {
-    G4_OK = 0,
-    G4_EIO,          /* open/read/mmap failed */
-    G4_EFORMAT,      /* file or input is malformed */
-    G4_ENOMEM,       /* allocation failed */
-    G4_EINVAL,       /* bad argument or hyper-parameter */
-    G4_EUNSUPPORTED, /* valid, but not supported yet */
-} g4_status;
-
-const char *g4_status_str(g4_status s);
+#include "gemma4.h" /* g4_status, G4_ERR_LEN: the public API shares them */
 
 /* snprintf into err (if err != NULL); returns the status given, for one-line returns:
  *   return g4_errf(err, G4_EFORMAT, "%s: bad magic", path);                         */

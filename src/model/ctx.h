@@ -12,13 +12,8 @@
 #include "../core/backend.h"
 #include "model.h"
 
-typedef struct {
-    int n_ctx;     /* positions this context can hold (0 = min(4096, n_ctx_train)) */
-    int n_batch;   /* max tokens per forward step (0 = 512) */
-    int n_threads; /* CPU threads (0 = 1) */
-} g4_ctx_params;
-
-typedef struct g4_ctx {
+/* g4_ctx_params and the function prototypes are in include/gemma4.h */
+struct g4_ctx {
     const g4_model *model;
     g4_backend be;
     g4_ctx_params p;
@@ -30,7 +25,7 @@ typedef struct g4_ctx {
     /* activations for one batch (n_batch rows) */
     float *h, *x, *q, *kr, *vr, *att, *o, *gate, *up;
     float *cos_swa, *sin_swa, *cos_full, *sin_full; /* rope tables [n_batch][pairs] */
-} g4_ctx;
+};
 
 /* Bytes the KV cache of a context with these sizes takes (f32 K and V). */
 size_t g4_ctx_kv_bytes(const g4_config *c, int n_ctx, int n_batch);

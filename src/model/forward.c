@@ -212,3 +212,5 @@ g4_status g4_ctx_eval(g4_ctx *c, const int *ids, int n, float *logits, int all_l
     }
     return G4_OK;
 }
+
+int64_t g4_ctx_n_past(const g4_ctx *c) { return c->n_past; }

@@ -59,6 +59,17 @@ static int hf_to_canonical(const char *hf, char *out, size_t outlen) {
 
 /* ---- canonical tensor table -------------------------------------------------------------- */
 
+/* The kernels read f32 data as floats and every other type (f16, bf16, quant blocks with f16
+ * scales) as 16-bit units, so data must be 4- resp. 2-byte aligned.  GGUF's usual alignment (32)
+ * and HF's safetensors writer guarantee it; a GGUF with general.alignment 1 or 2, an oddly packed
+ * safetensors file or an odd in-memory buffer may not. */
+static g4_status check_aligned(const g4_tensor *t, const char *name, const char *path, char *err) {
+    const uintptr_t a = t->type == G4_TYPE_F32 ? 4 : 2;
+    if ((uintptr_t)t->data % a == 0) return G4_OK;
+    return g4_errf(err, G4_EFORMAT, "%s: tensor %s: data is not %d-byte aligned (file written with a smaller alignment)",
+                   path, name, (int)a);
+}
+
 static g4_status table_build(g4_model *m, int n_src, const g4_tensor *(*get)(void *, int64_t), void *src,
                              int hf, char *err) {
     size_t names_len = 0;
@@ -81,6 +92,8 @@ static g4_status table_build(g4_model *m, int n_src, const g4_tensor *(*get)(voi
         }
         if (g4_model_tensor(m, name))
             return g4_errf(err, G4_EFORMAT, "%s: tensor %s appears twice", m->path, name);
+        g4_status st = check_aligned(t, name, m->path, err);
+        if (st) return st;
         size_t l = strlen(name) + 1;
         memcpy(np, name, l);
         g4_tensor *d = &m->tensors[m->n_tensors++];
@@ -191,6 +204,7 @@ static g4_status config_from_gguf(g4_model *m, char *err) {
     if (rf && c->d_head_full >= 2 && c->d_head_full % 2 == 0) { /* else g4_config_validate says why */
         if (rf->type != G4_TYPE_F32 || rf->ne[0] != c->d_head_full / 2)
             return g4_errf(err, G4_EFORMAT, "%s: rope_freqs.weight must be f32 [%d]", path, c->d_head_full / 2);
+        if ((st = check_aligned(rf, "rope_freqs.weight", path, err))) return st;
         const float *ff = rf->data;
         int rot = 0;
         while (rot < rf->ne[0] && ff[rot] == 1.0f) rot++;

@@ -42,8 +42,6 @@ typedef struct {
 
 typedef enum { G4_SRC_GGUF, G4_SRC_HF } g4_source_kind;
 
-typedef struct g4_model g4_model;
-
 struct g4_model {
     g4_config cfg;
     g4_weights w;

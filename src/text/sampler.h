@@ -31,19 +31,7 @@
 
 #include "../core/common.h"
 
-typedef struct {
-    float temperature;       /* <= 0: greedy */
-    int top_k;               /* <= 0: off */
-    float top_p;             /* in [0, 1]; 1: off */
-    float min_p;             /* in [0, 1]; 0: off */
-    float repeat_penalty;    /* > 0; 1: off */
-    int repeat_last_n;       /* >= 0: window for all three penalties; 0: no penalties */
-    float presence_penalty;  /* 0: off */
-    float frequency_penalty; /* 0: off */
-    uint64_t seed;
-} g4_sampler_params;
-
-typedef struct g4_sampler g4_sampler;
+/* g4_sampler_params and g4_sampler are declared in include/gemma4.h */
 
 /* Gemma 4 12B generation_config: temperature 1.0, top_k 64, top_p 0.95; min_p 0,
  * repeat_penalty 1.0, repeat_last_n 64, presence/frequency 0, seed 0xC0FFEE. */
