@@ -29,9 +29,9 @@ from gguf.constants import GGML_QUANT_SIZES
 from gguf.quants import dequantize, quantize
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "quant")
-TYPES = [T.F32, T.F16, T.Q4_0, T.Q8_0, T.Q4_K, T.Q5_K, T.Q6_K, T.BF16]
+TYPES = [T.F32, T.F16, T.Q4_0, T.Q8_0, T.Q4_K, T.Q5_K, T.Q6_K, T.BF16, T.Q5_0]  # Q5_0: read-only (Gemma 3 GGUFs)
 NAMES = {T.F32: "f32", T.F16: "f16", T.Q4_0: "q4_0", T.Q8_0: "q8_0",
-         T.Q4_K: "q4_K", T.Q5_K: "q5_K", T.Q6_K: "q6_K", T.BF16: "bf16"}
+         T.Q4_K: "q4_K", T.Q5_K: "q5_K", T.Q6_K: "q6_K", T.BF16: "bf16", T.Q5_0: "q5_0"}
 
 
 def write(name, arr):

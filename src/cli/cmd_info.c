@@ -94,7 +94,8 @@ int cmd_info(int argc, char **argv) {
         printf("%s\n", path);
         print_gguf(f, all);
         const char *arch; size_t al;
-        is_gemma4 = g4_gguf_get_str(f, "general.architecture", &arch, &al) && al == 6 && !memcmp(arch, "gemma4", 6);
+        is_gemma4 = g4_gguf_get_str(f, "general.architecture", &arch, &al) && al == 6 &&
+                    (!memcmp(arch, "gemma4", 6) || !memcmp(arch, "gemma3", 6));
         g4_gguf_close(f);
     }
     if (!is_gemma4) return 0; /* mmproj / drafter: listing only */
@@ -103,7 +104,8 @@ int cmd_info(int argc, char **argv) {
     const g4_config *c = &m->cfg;
     int n_full = 0;
     for (int l = 0; l < c->n_layer; l++) n_full += c->is_full[l];
-    printf("model: gemma4 (%s)\n", m->source == G4_SRC_HF ? "Hugging Face directory" : "GGUF");
+    printf("model: %s (%s)\n", c->arch == G4_ARCH_GEMMA3 ? "gemma3" : "gemma4",
+           m->source == G4_SRC_HF ? "Hugging Face directory" : "GGUF");
     printf("  vocab %d, d_model %d, layers %d (%d sliding, %d full), heads %d, kv heads %d sliding / %d full\n",
            c->n_vocab, c->d_model, c->n_layer, c->n_layer - n_full, n_full, c->n_head, c->n_kv_swa, c->n_kv_full);
     printf("  head dim %d sliding / %d full, d_ff %d, window %d, k_eq_v %s\n", c->d_head_swa, c->d_head_full, c->d_ff,

@@ -114,6 +114,20 @@ static void deq_q4_0(const uint8_t *b, float *y) {
     }
 }
 
+/* q5_0: {f16 d; u32 qh; qs[16]}: element j < 16 is the low nibble of qs[j] with bit j of qh as
+ * its 5th bit, element j + 16 the high nibble with bit j + 16; x = d * (q - 16). */
+static void deq_q5_0(const uint8_t *b, float *y) {
+    float d = rd_f16(b);
+    const uint32_t qh = (uint32_t)b[2] | (uint32_t)b[3] << 8 | (uint32_t)b[4] << 16 | (uint32_t)b[5] << 24;
+    const uint8_t *q = b + 6;
+    for (int j = 0; j < G4_QK5_0 / 2; j++) {
+        const int lo = (q[j] & 0x0f) | (int)(((qh >> j) & 1u) << 4);
+        const int hi = (q[j] >> 4) | (int)(((qh >> (j + 16)) & 1u) << 4);
+        y[j] = (float)(lo - 16) * d;
+        y[j + G4_QK5_0 / 2] = (float)(hi - 16) * d;
+    }
+}
+
 /* q4_K: {f16 d, f16 dmin, scales[12], qs[128]}.  64-element chunk j uses qs[32j..32j+31]:
  * low nibbles are sub-block 2j, high nibbles sub-block 2j+1.  x = d*sc*q - dmin*m. */
 static void deq_q4_K(const uint8_t *b, float *y) {
@@ -193,6 +207,7 @@ static void deq_q6_K(const uint8_t *b, float *y) {
 
 G4_DEQ_ROW(to_f32_q8_0, deq_q8_0, G4_QK8_0, sizeof(g4_block_q8_0))
 G4_DEQ_ROW(to_f32_q4_0, deq_q4_0, G4_QK4_0, sizeof(g4_block_q4_0))
+G4_DEQ_ROW(to_f32_q5_0, deq_q5_0, G4_QK5_0, sizeof(g4_block_q5_0))
 G4_DEQ_ROW(to_f32_q4_K, deq_q4_K, G4_QK_K, sizeof(g4_block_q4_K))
 G4_DEQ_ROW(to_f32_q5_K, deq_q5_K, G4_QK_K, sizeof(g4_block_q5_K))
 G4_DEQ_ROW(to_f32_q6_K, deq_q6_K, G4_QK_K, sizeof(g4_block_q6_K))
@@ -331,6 +346,7 @@ G4_DOT_PLAIN_REF(g4_dot_bf16_ref, conv_bf16)
 
 G4_DOT_BLOCK_REF(g4_dot_q8_0_ref, deq_q8_0, G4_QK8_0, sizeof(g4_block_q8_0))
 G4_DOT_BLOCK_REF(g4_dot_q4_0_ref, deq_q4_0, G4_QK4_0, sizeof(g4_block_q4_0))
+G4_DOT_BLOCK_REF(g4_dot_q5_0_ref, deq_q5_0, G4_QK5_0, sizeof(g4_block_q5_0))
 G4_DOT_BLOCK_REF(g4_dot_q4_K_ref, deq_q4_K, G4_QK_K, sizeof(g4_block_q4_K))
 G4_DOT_BLOCK_REF(g4_dot_q5_K_ref, deq_q5_K, G4_QK_K, sizeof(g4_block_q5_K))
 G4_DOT_BLOCK_REF(g4_dot_q6_K_ref, deq_q6_K, G4_QK_K, sizeof(g4_block_q6_K))
@@ -341,6 +357,7 @@ static const g4_dot_fn g4_ref_dots[G4_TYPE_COUNT] = {
     [G4_TYPE_F32] = g4_dot_f32_ref,   [G4_TYPE_F16] = g4_dot_f16_ref,
     [G4_TYPE_BF16] = g4_dot_bf16_ref, [G4_TYPE_Q8_0] = g4_dot_q8_0_ref,
     [G4_TYPE_Q4_0] = g4_dot_q4_0_ref, [G4_TYPE_Q4_K] = g4_dot_q4_K_ref,
+    [G4_TYPE_Q5_0] = g4_dot_q5_0_ref,
     [G4_TYPE_Q5_K] = g4_dot_q5_K_ref, [G4_TYPE_Q6_K] = g4_dot_q6_K_ref,
 };
 
@@ -362,6 +379,7 @@ static void g4_quant_select(void) {
         g4_quant_sel.dot[G4_TYPE_BF16] = g4_dot_bf16_avx2;
         g4_quant_sel.dot[G4_TYPE_Q8_0] = g4_dot_q8_0_avx2;
         g4_quant_sel.dot[G4_TYPE_Q4_0] = g4_dot_q4_0_avx2;
+        g4_quant_sel.dot[G4_TYPE_Q5_0] = g4_dot_q5_0_avx2;
         g4_quant_sel.dot[G4_TYPE_Q4_K] = g4_dot_q4_K_avx2;
         g4_quant_sel.dot[G4_TYPE_Q5_K] = g4_dot_q5_K_avx2;
         g4_quant_sel.dot[G4_TYPE_Q6_K] = g4_dot_q6_K_avx2;
@@ -398,6 +416,7 @@ G4_DOT_SEL(dot_f16_sel, G4_TYPE_F16)
 G4_DOT_SEL(dot_bf16_sel, G4_TYPE_BF16)
 G4_DOT_SEL(dot_q8_0_sel, G4_TYPE_Q8_0)
 G4_DOT_SEL(dot_q4_0_sel, G4_TYPE_Q4_0)
+G4_DOT_SEL(dot_q5_0_sel, G4_TYPE_Q5_0)
 G4_DOT_SEL(dot_q4_K_sel, G4_TYPE_Q4_K)
 G4_DOT_SEL(dot_q5_K_sel, G4_TYPE_Q5_K)
 G4_DOT_SEL(dot_q6_K_sel, G4_TYPE_Q6_K)
@@ -408,6 +427,7 @@ static const g4_type_info g4_types[G4_TYPE_COUNT] = {
     [G4_TYPE_F32] = {"f32", 1, 4, to_f32_f32, from_f32_f32, dot_f32_sel},
     [G4_TYPE_F16] = {"f16", 1, 2, to_f32_f16, from_f32_f16, dot_f16_sel},
     [G4_TYPE_Q4_0] = {"q4_0", G4_QK4_0, sizeof(g4_block_q4_0), to_f32_q4_0, from_f32_q4_0, dot_q4_0_sel},
+    [G4_TYPE_Q5_0] = {"q5_0", G4_QK5_0, sizeof(g4_block_q5_0), to_f32_q5_0, NULL, dot_q5_0_sel},
     [G4_TYPE_Q8_0] = {"q8_0", G4_QK8_0, sizeof(g4_block_q8_0), to_f32_q8_0, from_f32_q8_0, dot_q8_0_sel},
     [G4_TYPE_Q4_K] = {"q4_K", G4_QK_K, sizeof(g4_block_q4_K), to_f32_q4_K, NULL, dot_q4_K_sel},
     [G4_TYPE_Q5_K] = {"q5_K", G4_QK_K, sizeof(g4_block_q5_K), to_f32_q5_K, NULL, dot_q5_K_sel},

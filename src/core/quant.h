@@ -22,17 +22,20 @@ typedef uint16_t g4_bf16;
 
 #define G4_QK8_0 32
 #define G4_QK4_0 32
+#define G4_QK5_0 32
 #define G4_QK_K 256
 #define G4_K_SCALE_SIZE 12
 
 typedef struct { g4_f16 d; int8_t qs[G4_QK8_0]; } g4_block_q8_0;
 typedef struct { g4_f16 d; uint8_t qs[G4_QK4_0 / 2]; } g4_block_q4_0;
+typedef struct { g4_f16 d; uint8_t qh[4]; uint8_t qs[G4_QK5_0 / 2]; } g4_block_q5_0;
 typedef struct { g4_f16 d; g4_f16 dmin; uint8_t scales[G4_K_SCALE_SIZE]; uint8_t qs[G4_QK_K / 2]; } g4_block_q4_K;
 typedef struct { g4_f16 d; g4_f16 dmin; uint8_t scales[G4_K_SCALE_SIZE]; uint8_t qh[G4_QK_K / 8]; uint8_t qs[G4_QK_K / 2]; } g4_block_q5_K;
 typedef struct { uint8_t ql[G4_QK_K / 2]; uint8_t qh[G4_QK_K / 4]; int8_t scales[G4_QK_K / 16]; g4_f16 d; } g4_block_q6_K;
 
 static_assert(sizeof(g4_block_q8_0) == 34, "q8_0 block");
 static_assert(sizeof(g4_block_q4_0) == 18, "q4_0 block");
+static_assert(sizeof(g4_block_q5_0) == 22, "q5_0 block");
 static_assert(sizeof(g4_block_q4_K) == 144, "q4_K block");
 static_assert(sizeof(g4_block_q5_K) == 176, "q5_K block");
 static_assert(sizeof(g4_block_q6_K) == 210, "q6_K block");
@@ -79,6 +82,7 @@ float g4_dot_f16_ref(const void *row, const float *x, int64_t n);
 float g4_dot_bf16_ref(const void *row, const float *x, int64_t n);
 float g4_dot_q8_0_ref(const void *row, const float *x, int64_t n);
 float g4_dot_q4_0_ref(const void *row, const float *x, int64_t n);
+float g4_dot_q5_0_ref(const void *row, const float *x, int64_t n);
 float g4_dot_q4_K_ref(const void *row, const float *x, int64_t n);
 float g4_dot_q5_K_ref(const void *row, const float *x, int64_t n);
 float g4_dot_q6_K_ref(const void *row, const float *x, int64_t n);

@@ -15,6 +15,7 @@ typedef enum {
     G4_TYPE_F32 = 0,
     G4_TYPE_F16 = 1,
     G4_TYPE_Q4_0 = 2,
+    G4_TYPE_Q5_0 = 6,
     G4_TYPE_Q8_0 = 8,
     G4_TYPE_Q4_K = 12,
     G4_TYPE_Q5_K = 13,

@@ -25,6 +25,10 @@
 void g4_config_set_gemma4_defaults(g4_config *c) {
     static const int eos[] = {1, 106, 50};          /* <eos>, <turn|>, <|tool_response> */
     static const int suppress[] = {258883, 258882}; /* <audio|>, <image|> */
+    c->arch = G4_ARCH_GEMMA4;
+    c->attn_scale = 1.0f;
+    c->v_norm = 1;
+    c->rope_freq_scale_full = 1.0f;
     c->bos_id = 2;
     c->eos_id = 1;
     c->pad_id = 0;
@@ -74,6 +78,10 @@ g4_status g4_config_validate(const g4_config *c, const char *what, char *err) {
             return g4_errf(err, G4_EINVAL, "%s: is_full[%d] not 0/1 (got %d)", what, l, c->is_full[l]);
     if (c->k_eq_v != 0 && c->k_eq_v != 1)
         return g4_errf(err, G4_EINVAL, "%s: attention_k_eq_v not 0/1 (got %d)", what, c->k_eq_v);
+    if (!isfinite(c->attn_scale) || !(c->attn_scale > 0) || !isfinite(c->rope_freq_scale_full) ||
+        !(c->rope_freq_scale_full > 0))
+        return g4_errf(err, G4_EINVAL, "%s: attention scale and rope scale must be finite and > 0 (got %g, %g)", what,
+                       c->attn_scale, c->rope_freq_scale_full);
     if (!isfinite(c->rms_eps) || !(c->rms_eps > 0))
         return g4_errf(err, G4_EINVAL, "%s: rms_norm_eps must be finite and > 0 (got %g)", what, c->rms_eps);
     if (!isfinite(c->rope_theta_swa) || !(c->rope_theta_swa > 0))

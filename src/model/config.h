@@ -14,7 +14,14 @@
 #define G4_MAX_LAYERS 256
 #define G4_MAX_EOS 8
 
+typedef enum {
+    G4_ARCH_GEMMA4 = 0,   /* gemma4_unified text decoder (the target) */
+    G4_ARCH_GEMMA3 = 1,   /* Gemma 3 text (the real 270M check): no v_norm, no layer scalar,
+                             attention scale 1/sqrt(head_dim), (1+w) norms folded in by converters */
+} g4_arch;
+
 typedef struct {
+    g4_arch arch;
     int n_vocab;          /* vocab_size */
     int d_model;          /* hidden_size */
     int n_layer;          /* num_hidden_layers */
@@ -30,6 +37,9 @@ typedef struct {
     float rope_theta_swa;   /* rope_parameters.sliding_attention.rope_theta */
     float rope_theta_full;  /* rope_parameters.full_attention.rope_theta */
     float rope_partial_full;/* full_attention.partial_rotary_factor ("proportional"); 1 = all dims */
+    float rope_freq_scale_full; /* 1/factor of linear rope scaling on full layers (Gemma 3 4B+); 1 = none */
+    float attn_scale;     /* q.k multiplier: 1.0 for Gemma 4 (query_pre_attn_scalar^-0.5 for Gemma 3) */
+    int v_norm;           /* RMSNorm (no weight) on V: Gemma 4 yes, Gemma 3 no */
     float rms_eps;        /* rms_norm_eps */
     float final_softcap;  /* final_logit_softcapping; 0 = none */
     int n_ctx_train;      /* max_position_embeddings */

@@ -100,6 +100,13 @@ static g4_status write_keys(g4_gguf_writer *w, const g4_model *m, int type) {
     TRY(g4_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)c->bos_id));
     TRY(g4_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)c->eos_id));
     TRY(g4_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", (uint32_t)c->pad_id));
+    /* No tokenizer in the source (an HF directory, until the tokenizer lands): say so the way
+     * llama.cpp understands ("none" + vocab_size), so it still loads the file for id-level use. */
+    const char *tm; size_t tml;
+    if (!m->gguf || !g4_gguf_get_str(m->gguf, "tokenizer.ggml.model", &tm, &tml)) {
+        TRY(g4_gguf_set_str(w, "tokenizer.ggml.model", "none", 4));
+        TRY(g4_gguf_set_u32(w, "gemma4.vocab_size", (uint32_t)c->n_vocab));
+    }
     if (c->n_suppress)
         TRY(g4_gguf_set_arr(w, "tokenizer.ggml.suppress_tokens", G4_GGUF_INT32, c->suppress_ids, (uint64_t)c->n_suppress));
 #undef TRY
@@ -112,6 +119,8 @@ g4_status g4_model_write_gguf(const g4_model *m, const char *path, int type, cha
         return g4_errf(err, G4_EUNSUPPORTED, "%s: writing type %s not supported yet (f32, f16, bf16, q8_0, q4_0)", path,
                        ti ? ti->name : "?");
     const g4_config *c = &m->cfg;
+    if (c->arch != G4_ARCH_GEMMA4)
+        return g4_errf(err, G4_EUNSUPPORTED, "%s: writing Gemma 3 models not supported yet (gemma4 only)", path);
     g4_gguf_writer *w = g4_gguf_writer_new();
     buflist bl = {0};
     float *rope = NULL;

@@ -107,9 +107,10 @@ g4_status g4_ctx_truncate(g4_ctx *c, int64_t n_past, char *err) {
 }
 
 /* cos/sin of HF's rope for positions pos0.., f32 like torch: inv_freq = 1/theta^(2i/hd). */
-static void rope_table(float *cs, float *sn, int n_tok, int64_t pos0, int n_pairs, int hd, float theta) {
+static void rope_table(float *cs, float *sn, int n_tok, int64_t pos0, int n_pairs, int hd, float theta, float scale) {
     for (int i = 0; i < n_pairs; i++) {
-        const float inv = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
+        float inv = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
+        if (scale != 1.0f) inv *= scale; /* linear rope scaling (Gemma 3 4B+ full layers) */
         for (int t = 0; t < n_tok; t++) {
             const float a = (float)(pos0 + t) * inv;
             cs[(int64_t)t * n_pairs + i] = cosf(a);
@@ -133,8 +134,9 @@ static void forward_batch(g4_ctx *c, const int *ids, int B, int64_t pos0, float 
     be->get_rows(bc, w->tok_embd, ids, B, sqrtf((float)d), c->h);
 
     const int pairs_swa = cf->d_head_swa / 2, pairs_full = g4_rope_dims_full(cf) / 2;
-    rope_table(c->cos_swa, c->sin_swa, B, pos0, pairs_swa, cf->d_head_swa, cf->rope_theta_swa);
-    rope_table(c->cos_full, c->sin_full, B, pos0, pairs_full, cf->d_head_full, cf->rope_theta_full);
+    rope_table(c->cos_swa, c->sin_swa, B, pos0, pairs_swa, cf->d_head_swa, cf->rope_theta_swa, 1.0f);
+    rope_table(c->cos_full, c->sin_full, B, pos0, pairs_full, cf->d_head_full, cf->rope_theta_full,
+               cf->rope_freq_scale_full);
 
     for (int l = 0; l < cf->n_layer; l++) {
         const g4_layer_weights *L = &w->layer[l];
@@ -154,10 +156,10 @@ static void forward_batch(g4_ctx *c, const int *ids, int B, int64_t pos0, float 
         be->matmul(bc, L->attn_k, c->x, B, c->kr);
         if (L->attn_v) be->matmul(bc, L->attn_v, c->x, B, c->vr);
         else be->copy(bc, c->vr, c->kr, (int64_t)B * nkv * hd);
-        /* k = rope(k_norm(k)), v = v_norm(v) (no weight) */
+        /* k = rope(k_norm(k)), v = v_norm(v) (no weight; Gemma 4 only) */
         be->rmsnorm(bc, c->kr, L->attn_k_norm->data, (int64_t)B * nkv, hd, eps);
         be->rope(bc, c->kr, B, nkv, hd, pairs, cs, sn);
-        be->rmsnorm(bc, c->vr, NULL, (int64_t)B * nkv, hd, eps);
+        if (cf->v_norm) be->rmsnorm(bc, c->vr, NULL, (int64_t)B * nkv, hd, eps);
         /* append to this layer's KV ring */
         const int64_t kvw = (int64_t)nkv * hd;
         for (int t = 0; t < B; t++) {
@@ -165,9 +167,9 @@ static void forward_batch(g4_ctx *c, const int *ids, int B, int64_t pos0, float 
             be->copy(bc, c->k[l] + slot * kvw, c->kr + t * kvw, kvw);
             be->copy(bc, c->v[l] + slot * kvw, c->vr + t * kvw, kvw);
         }
-        /* softmax(q k^T * 1.0 + mask) v; sliding layers see the last `swa` positions */
+        /* softmax(q k^T * scale + mask) v (scale 1.0 for Gemma 4); sliding layers see the last `swa` positions */
         const int64_t window = full ? INT64_MAX / 2 : cf->swa;
-        be->attention(bc, c->q, B, nh, nkv, hd, c->k[l], c->v[l], c->cap[l], pos0, window, 1.0f, c->att);
+        be->attention(bc, c->q, B, nh, nkv, hd, c->k[l], c->v[l], c->cap[l], pos0, window, cf->attn_scale, c->att);
         /* h += post_attention_layernorm(att Wo) */
         be->matmul(bc, L->attn_output, c->att, B, c->o);
         be->rmsnorm(bc, c->o, L->post_attn_norm->data, B, d, eps);

@@ -142,37 +142,46 @@ static g4_status config_from_gguf(g4_model *m, char *err) {
     const char *arch; size_t alen;
     if (!g4_gguf_get_str(f, "general.architecture", &arch, &alen))
         return g4_errf(err, G4_EFORMAT, "%s: missing general.architecture", path);
-    if (!(alen == 6 && !memcmp(arch, "gemma4", 6))) {
+    const int is_g3 = alen == 6 && !memcmp(arch, "gemma3", 6);
+    if (!(alen == 6 && !memcmp(arch, "gemma4", 6)) && !is_g3) {
         if (alen >= 4 && !memcmp(arch, "clip", 4))
             return g4_errf(err, G4_EINVAL, "%s: this is a multimodal projector (mmproj) file; load the text model "
                            "with -m and this file with --mmproj (multimodal input: not supported yet)", path);
-        return g4_errf(err, G4_EUNSUPPORTED, "%s: architecture '%.*s' not supported yet (want gemma4)", path,
+        return g4_errf(err, G4_EUNSUPPORTED, "%s: architecture '%.*s' not supported yet (want gemma4 or gemma3)", path,
                        (int)G4_MIN(alen, 64), arch);
     }
     g4_config_set_gemma4_defaults(c);
+    const char *A = is_g3 ? "gemma3" : "gemma4";
+    char kb[128];
+#define K(sfx) (snprintf(kb, sizeof kb, "%s." sfx, A), kb)
     g4_status st;
-    if ((st = gguf_u32(f, "gemma4.embedding_length", &c->d_model, path, err))) return st;
-    if ((st = gguf_u32(f, "gemma4.block_count", &c->n_layer, path, err))) return st;
+    if ((st = gguf_u32(f, K("embedding_length"), &c->d_model, path, err))) return st;
+    if ((st = gguf_u32(f, K("block_count"), &c->n_layer, path, err))) return st;
     if (c->n_layer < 1 || c->n_layer > G4_MAX_LAYERS)
         return g4_errf(err, G4_EINVAL, "%s: gemma4.block_count %d out of range (1..%d)", path, c->n_layer, G4_MAX_LAYERS);
-    if ((st = gguf_layer_int(f, "gemma4.feed_forward_length", 0, &c->d_ff, path, err))) return st;
-    if ((st = gguf_layer_int(f, "gemma4.attention.head_count", 0, &c->n_head, path, err))) return st;
-    if ((st = gguf_u32(f, "gemma4.attention.key_length", &c->d_head_full, path, err))) return st;
-    if ((st = gguf_u32(f, "gemma4.attention.key_length_swa", &c->d_head_swa, path, err))) return st;
-    if ((st = gguf_u32(f, "gemma4.attention.sliding_window", &c->swa, path, err))) return st;
-    if (gguf_u32(f, "gemma4.context_length", &c->n_ctx_train, path, NULL)) c->n_ctx_train = 131072;
-    int v;
-    if (!gguf_u32(f, "gemma4.attention.shared_kv_layers", &v, path, NULL) && v != 0)
+    if ((st = gguf_layer_int(f, K("feed_forward_length"), 0, &c->d_ff, path, err))) return st;
+    if ((st = gguf_layer_int(f, K("attention.head_count"), 0, &c->n_head, path, err))) return st;
+    if ((st = gguf_u32(f, K("attention.key_length"), &c->d_head_full, path, err))) return st;
+    if (is_g3) c->d_head_swa = c->d_head_full; /* one head size for every layer */
+    else if ((st = gguf_u32(f, K("attention.key_length_swa"), &c->d_head_swa, path, err))) return st;
+    if ((st = gguf_u32(f, K("attention.sliding_window"), &c->swa, path, err))) return st;
+    if (gguf_u32(f, K("context_length"), &c->n_ctx_train, path, NULL)) c->n_ctx_train = 131072;
+    int v = 0;
+    if (!gguf_u32(f, K("attention.shared_kv_layers"), &v, path, NULL) && v != 0)
         return g4_errf(err, G4_EUNSUPPORTED, "%s: gemma4.attention.shared_kv_layers = %d: KV-shared layers not supported yet", path, v);
-    if (!gguf_u32(f, "gemma4.embedding_length_per_layer_input", &v, path, NULL) && v != 0)
+    if (!gguf_u32(f, K("embedding_length_per_layer_input"), &v, path, NULL) && v != 0)
         return g4_errf(err, G4_EUNSUPPORTED, "%s: per-layer inputs (embedding_length_per_layer_input = %d) not supported yet", path, v);
-    if (!g4_gguf_get_f32(f, "gemma4.rope.freq_base", &c->rope_theta_full)) c->rope_theta_full = 1e6f;
-    if (!g4_gguf_get_f32(f, "gemma4.rope.freq_base_swa", &c->rope_theta_swa)) c->rope_theta_swa = 1e4f;
-    if (!g4_gguf_get_f32(f, "gemma4.attention.layer_norm_rms_epsilon", &c->rms_eps)) c->rms_eps = 1e-6f;
-    if (!g4_gguf_get_f32(f, "gemma4.final_logit_softcapping", &c->final_softcap)) c->final_softcap = 0;
+    if (!g4_gguf_get_f32(f, K("rope.freq_base"), &c->rope_theta_full)) c->rope_theta_full = 1e6f;
+    if (!g4_gguf_get_f32(f, K("rope.freq_base_swa"), &c->rope_theta_swa)) c->rope_theta_swa = 1e4f;
+    if (!g4_gguf_get_f32(f, K("attention.layer_norm_rms_epsilon"), &c->rms_eps)) c->rms_eps = 1e-6f;
+    if (!g4_gguf_get_f32(f, K("final_logit_softcapping"), &c->final_softcap)) c->final_softcap = 0;
     /* layer pattern: bool array, true = sliding */
     g4_gguf_vtype et; uint64_t n; const void *pat;
-    if (!g4_gguf_get_arr(f, "gemma4.attention.sliding_window_pattern", &et, &n, &pat) || et != G4_GGUF_BOOL ||
+    uint8_t g3_pat[G4_MAX_LAYERS];
+    if (is_g3) { /* llama.cpp's gemma3: every 6th layer is global, the rest slide */
+        for (int l = 0; l < c->n_layer; l++) g3_pat[l] = (l + 1) % 6 != 0;
+        pat = g3_pat, et = G4_GGUF_BOOL, n = (uint64_t)c->n_layer;
+    } else if (!g4_gguf_get_arr(f, K("attention.sliding_window_pattern"), &et, &n, &pat) || et != G4_GGUF_BOOL ||
         n != (uint64_t)c->n_layer)
         return g4_errf(err, G4_EFORMAT, "%s: gemma4.attention.sliding_window_pattern must be a bool array of %d entries",
                        path, c->n_layer);
@@ -180,7 +189,7 @@ static g4_status config_from_gguf(g4_model *m, char *err) {
     for (int l = 0; l < c->n_layer; l++) {
         c->is_full[l] = ((const uint8_t *)pat)[l] == 0;
         int nkv;
-        if ((st = gguf_layer_int(f, "gemma4.attention.head_count_kv", l, &nkv, path, err))) return st;
+        if ((st = gguf_layer_int(f, K("attention.head_count_kv"), l, &nkv, path, err))) return st;
         if (nkv < 1)
             return g4_errf(err, G4_EFORMAT, "%s: gemma4.attention.head_count_kv is %d for layer %d (want >= 1)", path, nkv, l);
         int *slot = c->is_full[l] ? &c->n_kv_full : &c->n_kv_swa;
@@ -210,6 +219,32 @@ static g4_status config_from_gguf(g4_model *m, char *err) {
         while (rot < rf->ne[0] && ff[rot] == 1.0f) rot++;
         c->rope_partial_full = (float)(2 * rot) / (float)c->d_head_full;
     }
+    if (is_g3) {
+        /* Gemma 3 (transformers' gemma3 / llama.cpp's gemma3): sliding layers use theta 1e4, full layers the
+         * file's base with optional linear scaling; q.k scaled by query_pre_attn_scalar^-0.5 = 1/sqrt(head_dim)
+         * (1/sqrt(d_model/n_head) for the 62-layer 27B); no V norm, no layer scalar, no final softcap unless
+         * given; norms already hold (1+w) in GGUF.  Stops at <eos> and <end_of_turn>. */
+        c->arch = G4_ARCH_GEMMA3;
+        c->rope_theta_swa = 1e4f;
+        float factor;
+        const char *st_type; size_t stl;
+        if (g4_gguf_get_f32(f, K("rope.scaling.factor"), &factor) && g4_gguf_get_str(f, K("rope.scaling.type"), &st_type, &stl)) {
+            if (!(stl == 6 && !memcmp(st_type, "linear", 6)))
+                return g4_errf(err, G4_EUNSUPPORTED, "%s: rope scaling '%.*s' not supported yet (linear only)", path,
+                               (int)G4_MIN(stl, 32), st_type);
+            if (!(factor > 0)) return g4_errf(err, G4_EFORMAT, "%s: rope.scaling.factor must be > 0 (got %g)", path, factor);
+            c->rope_freq_scale_full = 1.0f / factor;
+        }
+        c->attn_scale = c->n_layer == 62 && c->n_head > 0 ? 1.0f / sqrtf((float)(c->d_model / c->n_head))
+                                                           : 1.0f / sqrtf((float)G4_MAX(c->d_head_full, 1));
+        c->v_norm = 0;
+        c->k_eq_v = 0;
+        c->rope_partial_full = 1.0f;
+        c->n_eos = 2;
+        c->eos_ids[0] = 1;
+        c->eos_ids[1] = 106;
+        c->n_suppress = 0;
+    }
     const g4_tensor *emb = g4_gguf_find_tensor(f, "token_embd.weight");
     if (!emb) return g4_errf(err, G4_EFORMAT, "%s: missing tensor token_embd.weight", path);
     if (emb->ne[1] > INT32_MAX) return g4_errf(err, G4_EFORMAT, "%s: token_embd.weight too large", path);
@@ -226,6 +261,7 @@ static g4_status config_from_gguf(g4_model *m, char *err) {
                 c->suppress_ids[c->n_suppress++] = (int)x;
         }
     }
+#undef K
     return G4_OK;
 }
 

@@ -124,6 +124,27 @@ G4_AVX2 static inline __m256 sum_q4_0(const uint8_t *q, const float *x) {
     return _mm256_add_ps(s0, s1);
 }
 
+/* q5_0: p -> {u32 qh; qs[16]}; the 5th bit of element j is bit j of qh, shifted in 8 lanes at once. */
+G4_AVX2 static inline __m256 sum_q5_0(const uint8_t *p, const float *x) {
+    uint32_t qh;
+    memcpy(&qh, p, 4);
+    const uint8_t *q = p + 4;
+    const __m256i m4 = _mm256_set1_epi32(0x0f), e16 = _mm256_set1_epi32(16), one = _mm256_set1_epi32(1);
+    const __m256i sh = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), h = _mm256_set1_epi32((int)qh);
+#define G4_Q5_HI(off) _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_add_epi32(sh, _mm256_set1_epi32(off))), one), 4)
+    __m256i b0 = zx8(q), b1 = zx8(q + 8);
+    __m256i v0 = _mm256_sub_epi32(_mm256_or_si256(_mm256_and_si256(b0, m4), G4_Q5_HI(0)), e16);
+    __m256i v1 = _mm256_sub_epi32(_mm256_or_si256(_mm256_and_si256(b1, m4), G4_Q5_HI(8)), e16);
+    __m256i v2 = _mm256_sub_epi32(_mm256_or_si256(_mm256_srli_epi32(b0, 4), G4_Q5_HI(16)), e16);
+    __m256i v3 = _mm256_sub_epi32(_mm256_or_si256(_mm256_srli_epi32(b1, 4), G4_Q5_HI(24)), e16);
+#undef G4_Q5_HI
+    __m256 s0 = _mm256_mul_ps(cvt(v0), ldx(x));
+    __m256 s1 = _mm256_mul_ps(cvt(v1), ldx(x + 8));
+    s0 = _mm256_fmadd_ps(cvt(v2), ldx(x + 16), s0);
+    s1 = _mm256_fmadd_ps(cvt(v3), ldx(x + 24), s1);
+    return _mm256_add_ps(s0, s1);
+}
+
 /* Two accumulators (even/odd blocks) to hide the FMA latency. */
 #define G4_DOT_BLOCK32_AVX2(name, bsz, sum)                                      \
     G4_AVX2 float name(const void *row, const float *x, int64_t n) {             \
@@ -140,6 +161,7 @@ G4_AVX2 static inline __m256 sum_q4_0(const uint8_t *q, const float *x) {
 
 G4_DOT_BLOCK32_AVX2(g4_dot_q8_0_avx2, 34, sum_q8_0)
 G4_DOT_BLOCK32_AVX2(g4_dot_q4_0_avx2, 18, sum_q4_0)
+G4_DOT_BLOCK32_AVX2(g4_dot_q5_0_avx2, 22, sum_q5_0)
 
 /* ---- q4_K / q5_K -------------------------------------------------------------------- */
 

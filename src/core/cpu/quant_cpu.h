@@ -32,6 +32,7 @@ float g4_dot_f16_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_bf16_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_q8_0_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_q4_0_avx2(const void *row, const float *x, int64_t n);
+float g4_dot_q5_0_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_q4_K_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_q5_K_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_q6_K_avx2(const void *row, const float *x, int64_t n);
