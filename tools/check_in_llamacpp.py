@@ -5,24 +5,26 @@ Interop check "ours -> llama.cpp" (issue 2; the other direction is tests/test_ll
 For each tiny fixture (tests/data/model/tiny-a, tiny-c) and each type (f32, q8_0):
   1. `gemma4 convert` the HF directory to GGUF (our writer, src/model/convert.c);
   2. load it with llama.cpp through llama-cpp-python's low-level C API (no tokenizer needed: our writer
-     marks tokenizer.ggml.model = "none" and writes gemma4.vocab_size), CPU only, f32 KV cache, no flash
-     attention, one thread;
+     marks tokenizer.ggml.model = "none" and writes gemma4.vocab_size), CPU only, f32 KV cache (--kv f16 for
+     llama.cpp's default), no flash attention, one thread;
   3. prefill the fixture's prompt with logits for every position, then decode the reference's greedy tokens
      one at a time (teacher forcing, as tests/test_forward.c does);
-  4. compare llama.cpp's logits with transformers' fp32 logits (expected.bin): max |diff| / max |logit|,
-     separately for prefill and decode rows, and the argmax agreement with transformers' greedy tokens;
-  5. free-running greedy generation: llama.cpp's tokens vs transformers' vs `gemma4 run --greedy` on the
-     same GGUF.
-For q8_0 the reference is still transformers on the unquantized weights, so expect a quantization-sized
-error there; the f32 rows measure the interop proper.  Also run with --kv f16 to see llama.cpp's default
-(f16) KV cache.
+  4. compare llama.cpp's logits with transformers' fp32 logits (expected.bin): max |diff| / max |logit| per
+     row, worst of the prefill and of the decode rows; argmax agreement with transformers' greedy tokens;
+  5. free-running greedy generation: llama.cpp's tokens vs transformers' and vs `gemma4 run --greedy`;
+  6. where tests/data/llamacpp/ holds the same model converted by llama.cpp's own converter
+     (tools/make_llamacpp_fixtures.py: tiny-c f32, tiny-a q8_0), run that too: llama.cpp's logits on our
+     file must be bit-identical to those on its own conversion.  For q8_0 also report the error against
+     transformers on the dequantized weights (tests/data/llamacpp/tiny-a-q8_0/expected.bin).
+Pass: every file loads, (6) holds, and the f32 files agree with transformers within --tol with the same
+greedy tokens.  llama.cpp's CPU GELU goes through an fp16 lookup table, which alone makes it differ from
+transformers by ~3e-3 of max|logit| on these models, so --tol defaults to 2e-2 (our engine: < 1e-4).
 
 This is a tools script, not a ctest: CI has no llama-cpp-python.  Setup (pinned, a source build):
   python3 -m venv /work/llamaenv && /work/llamaenv/bin/pip install numpy llama-cpp-python==0.3.36
-Usage (from the repo root, after building the CLI into build-interop):
+Usage (from the repo root, with the CLI built, e.g. cmake -B build-interop && make -C build-interop gemma4):
   /work/llamaenv/bin/python tools/check_in_llamacpp.py --gemma4 build-interop/gemma4 [--kv f32|f16] [--keep DIR]
-Exit status 0 when every file loads, every f32 row is within --tol (default 1e-4) and greedy tokens agree.
-Results measured with this script are in docs/interop.md.
+Prints one JSON line per file; exit status 0 when all pass.  Measured results: docs/interop.md.
 """
 import argparse
 import ctypes
@@ -128,41 +130,56 @@ def our_greedy(gemma4, path, prompt, n):
     return [int(x) for x in out.split()]
 
 
+def teacher_forced(path, prompt, greedy, V, kv):
+    """llama.cpp's logits: prefill (every position), then the reference's greedy tokens one by one;
+    and its own free-running greedy tokens."""
+    m = LlamaModel(path, n_ctx=256, kv=kv)
+    try:
+        assert m.n_vocab == V, "llama.cpp sees %d tokens, want %d" % (m.n_vocab, V)
+        lg = np.concatenate([m.eval(prompt, True)] + [m.eval([t], False) for t in greedy], 0)
+        m.reset()
+        toks, x = [], m.eval(prompt, False)[0]
+        for _ in range(len(greedy)):
+            toks.append(int(x.argmax()))
+            x = m.eval([toks[-1]], False)[0]
+    finally:
+        m.close()
+    return lg, toks
+
+
 def check(gemma4, name, typ, tmp, kv, tol):
     d, meta, ref = load_fixture(name)
     prompt, greedy = meta["prompt"], meta["greedy"]
     P, V = len(prompt), meta["n_vocab"]
     path = os.path.join(tmp, "%s-%s.gguf" % (name, typ))
     subprocess.run([gemma4, "convert", d, path, "--type", typ], check=True, capture_output=True)
-    m = LlamaModel(path, n_ctx=256, kv=kv)
-    try:
-        assert m.n_vocab == V, "llama.cpp sees %d tokens, want %d" % (m.n_vocab, V)
-        # teacher-forced logits: prefill, then the reference's greedy tokens one by one
-        lg = [m.eval(prompt, True)]
-        for t in greedy:
-            lg.append(m.eval([t], False))
-        lg = np.concatenate(lg, 0)
-        e = rel_err(lg, ref)
-        # argmax after the prompt and after each decode step vs the reference's choices
-        am = lg[P - 1:P - 1 + len(greedy)].argmax(1)
-        top1 = float(np.mean(am == np.array(greedy)))
-        # free-running greedy
-        m.reset()
-        toks, x = [], m.eval(prompt, False)[0]
-        for _ in range(len(greedy)):
-            t = int(x.argmax())
-            toks.append(t)
-            x = m.eval([t], False)[0]
-    finally:
-        m.close()
+    lg, toks = teacher_forced(path, prompt, greedy, V, kv)
+    e = rel_err(lg, ref)
+    top1 = float(np.mean(lg[P - 1:P - 1 + len(greedy)].argmax(1) == np.array(greedy)))
     ours = our_greedy(gemma4, path, prompt, len(greedy))
     r = dict(model=name, type=typ, kv=kv, prefill_rel_err=float(e[:P].max()), decode_rel_err=float(e[P:].max()),
              teacher_forced_top1=top1, greedy_llamacpp_eq_transformers=toks == greedy,
              greedy_llamacpp_eq_ours=toks == ours,
              first_divergence=next((i for i, (a, b) in enumerate(zip(toks, greedy)) if a != b), None))
-    # f32 must match; quantized files must load and run (their error is reported, not judged)
-    ok = typ != "f32" or (r["prefill_rel_err"] < tol and r["decode_rel_err"] < tol and top1 == 1.0
-                          and r["greedy_llamacpp_eq_transformers"] and r["greedy_llamacpp_eq_ours"])
+    # the same model converted by llama.cpp's own converter (tools/make_llamacpp_fixtures.py), if committed
+    theirs = os.path.join(ROOT, "tests", "data", "llamacpp", "%s-%s.gguf" % (name, typ))
+    if os.path.exists(theirs):
+        lg2, toks2 = teacher_forced(theirs, prompt, greedy, V, kv)
+        r["logits_bitwise_eq_llamacpp_converted"] = bool(np.array_equal(lg, lg2)) and toks == toks2
+    # quantized: transformers on the dequantized weights of llama.cpp's conversion (same bytes as ours)
+    dq = os.path.join(ROOT, "tests", "data", "llamacpp", "%s-%s" % (name, typ), "expected.bin")
+    if typ != "f32" and os.path.exists(dq):
+        with open(os.path.join(os.path.dirname(dq), "expected.json")) as f:
+            qm = json.load(f)
+        if qm["prompt"] == prompt and qm["greedy"] == greedy:  # same teacher-forced tokens
+            e2 = rel_err(lg, np.fromfile(dq, dtype="<f4").reshape(-1, V))
+            r["vs_transformers_dequantized"] = [float(e2[:P].max()), float(e2[P:].max())]
+    # must hold: the file loads, runs like llama.cpp's own conversion, and (f32) agrees with transformers
+    # within tol (llama.cpp's own arithmetic, not the file, sets that error: see docs/interop.md)
+    ok = r.get("logits_bitwise_eq_llamacpp_converted", True)
+    if typ == "f32":
+        ok = ok and r["prefill_rel_err"] < tol and r["decode_rel_err"] < tol and top1 == 1.0 and \
+            r["greedy_llamacpp_eq_transformers"] and r["greedy_llamacpp_eq_ours"]
     return r, ok
 
 
@@ -170,7 +187,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--gemma4", default=os.path.join(ROOT, "build-interop", "gemma4"), help="our CLI binary")
     ap.add_argument("--kv", choices=["f32", "f16"], default="f32", help="llama.cpp KV cache type")
-    ap.add_argument("--tol", type=float, default=1e-4, help="max relative logit error for f32 files")
+    ap.add_argument("--tol", type=float, default=2e-2,
+                    help="max relative logit error of f32 files vs transformers (llama.cpp's GELU table: ~6e-3)")
     ap.add_argument("--keep", help="write the GGUFs here instead of a temp dir")
     a = ap.parse_args()
     L.llama_log_set(_log_cb, ctypes.c_void_p())

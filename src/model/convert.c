@@ -107,8 +107,11 @@ static g4_status write_keys(g4_gguf_writer *w, const g4_model *m, int type) {
         TRY(g4_gguf_set_str(w, "tokenizer.ggml.model", "none", 4));
         TRY(g4_gguf_set_u32(w, "gemma4.vocab_size", (uint32_t)c->n_vocab));
     }
-    if (c->n_suppress)
-        TRY(g4_gguf_set_arr(w, "tokenizer.ggml.suppress_tokens", G4_GGUF_INT32, c->suppress_ids, (uint64_t)c->n_suppress));
+    int32_t sup[G4_MAX_EOS];
+    int n_sup = 0;
+    for (int i = 0; i < c->n_suppress; i++) /* ids past a small vocabulary would be out of range */
+        if (c->suppress_ids[i] < c->n_vocab) sup[n_sup++] = c->suppress_ids[i];
+    if (n_sup) TRY(g4_gguf_set_arr(w, "tokenizer.ggml.suppress_tokens", G4_GGUF_INT32, sup, (uint64_t)n_sup));
 #undef TRY
     return G4_OK;
 }
