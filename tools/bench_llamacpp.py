@@ -3,7 +3,7 @@
 
 Measures what `gemma4 bench` measures, the llama-bench way: pp N = one decode call of N tokens
 into an empty KV cache (n_batch = n_ubatch = N), tg N = N single-token decode calls from an empty
-cache; each repeated -r times after one warm-up; prints tokens/s and the process's peak RSS.
+cache; each repeated -r times after a short warm-up; prints tokens/s and the process's peak RSS.
 Usage: python tools/bench_llamacpp.py MODEL.gguf [-p 512] [-n 128] [-t 2] [-r 3]
 (pinned: llama-cpp-python==0.3.36, built from source by pip with its default CMake flags)
 """
@@ -38,10 +38,11 @@ def main():
         for rep in range(a.r + 1):
             llm.reset()
             toks = [rng.randrange(vocab) for _ in range(max(npr, ngen))]
+            p_n, g_n = (min(npr, 8), min(ngen, 2)) if rep == 0 else (npr, ngen)  # short warm-up
             t = time.time()
-            if npr:
-                llm.eval(toks[:npr])
-            for i in range(ngen):
+            if p_n:
+                llm.eval(toks[:p_n])
+            for i in range(g_n):
                 llm.eval([toks[i]])
             dt = time.time() - t
             if rep:  # first run is the warm-up
