@@ -124,7 +124,8 @@ static void check_bit_identical(const char *dir, const char *type_name, int type
 /* 2: quantized kernels vs dequantize-then-f32 */
 static void check_vs_dequant(const char *qpath, const int *pids, int np, const int *dec, int nd, int V, const char *what) {
     char deq[512];
-    snprintf(deq, sizeof deq, "%s.f32.gguf", qpath);
+    const char *base = strrchr(qpath, '/');
+    snprintf(deq, sizeof deq, TMP "/%s.f32.gguf", base ? base + 1 : qpath);
     CHECK(convert(qpath, deq, G4_TYPE_F32));
     float *q = run(qpath, pids, np, dec, nd), *f = run(deq, pids, np, dec, nd);
     CHECK(q && f);
