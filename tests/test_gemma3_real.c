@@ -9,7 +9,9 @@
 
 #include "check.h"
 #include "model/ctx.h"
+#include "model/gguf.h"
 #include "model/model.h"
+#include "text/tokenizer.h"
 
 static char *slurp(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -43,6 +45,9 @@ int main(void) {
     if (!root || !m) { cJSON_Delete(root); free(js); return check_done("gemma3_real"); }
     const int V = m->cfg.n_vocab;
     float *logits = malloc(sizeof(float) * (size_t)V);
+    /* the GGUF's own (SentencePiece-style) vocabulary encodes each prompt to transformers' ids */
+    g4_tokenizer *tok = NULL;
+    CHECKF(g4_tokenizer_load_gguf(&tok, m->gguf, err) == G4_OK, "%s", err);
     int n_cases = 0, n_same = 0;
     cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "cases")) {
@@ -50,6 +55,20 @@ int main(void) {
         int n = cJSON_GetArraySize(ids), ng = cJSON_GetArraySize(greedy);
         int *p = malloc(sizeof(int) * (size_t)n);
         for (int i = 0; i < n; i++) p[i] = cJSON_GetArrayItem(ids, i)->valueint;
+        if (tok) {
+            const char *text = cJSON_GetObjectItem(c, "text")->valuestring;
+            size_t tl = strlen(text);
+            char *with_bos = malloc(tl + 6);
+            memcpy(with_bos, "<bos>", 5);
+            memcpy(with_bos + 5, text, tl + 1);
+            int *ours = NULL, n_ours = 0;
+            CHECKF(g4_tokenizer_encode(tok, with_bos, tl + 5, &ours, &n_ours, 1, err) == G4_OK, "%s", err);
+            int same = n_ours == n;
+            for (int i = 0; same && i < n; i++) same = ours[i] == p[i];
+            CHECKF(same, "prompt %d: our token ids differ from transformers'", n_cases);
+            g4_free(ours);
+            free(with_bos);
+        }
         g4_ctx *ctx;
         g4_ctx_params cp = {.n_ctx = 256, .n_threads = 2};
         CHECK(g4_ctx_new(&ctx, m, &cp, err) == G4_OK);
@@ -72,6 +91,7 @@ int main(void) {
     printf("gemma3 270M: %d of %d prompts continue exactly as transformers for 32 tokens\n", n_same, n_cases);
     CHECK(n_cases >= 8);
     free(logits);
+    g4_tokenizer_free(tok);
     g4_model_free(m);
     cJSON_Delete(root);
     free(js);

@@ -3,6 +3,7 @@
 #define G4_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 int cmd_run(int argc, char **argv);
 int cmd_info(int argc, char **argv);
@@ -15,6 +16,8 @@ double cli_peak_rss_mb(void);     /* peak resident set size of this process, MiB
 /* Parse a non-negative int / float option value; prints an error and returns 0 on failure. */
 int cli_int(const char *opt, const char *s, long lo, long hi, long *out);
 int cli_float(const char *opt, const char *s, double lo, double hi, double *out);
+/* All of f as a NUL-terminated string (malloc'd), NULL on error, over max bytes, or when empty. */
+char *cli_read_all(FILE *f, size_t max);
 /* "2,105,3" -> ids (malloc'd); returns count, or -1 with an error printed */
 int cli_parse_ids(const char *s, int **out);
 

@@ -1,23 +1,34 @@
-/* cmd_run.c -- `gemma4 run`: prefill a prompt, then sample and stream tokens until a stop id or -n.
+/* cmd_run.c -- `gemma4 run`: prefill a prompt, then sample and stream tokens until a stop id, a stop
+ * string or -n.
  *
- * Until the tokenizer lands the prompt is given as token ids (--ids) and output is streamed as
- * ids; -p TEXT says so loudly.  --verbose prints load time, prompt/generation tokens/s, peak RSS.
+ * A text prompt (-p, or stdin when piped) is wrapped in the model's chat format unless --raw, and the
+ * answer streams as text: Gemma 4's thought channel is shown dimmed on a terminal (and dropped when
+ * piped) and tool calls are printed as JSON.  --ids gives the prompt as token ids and streams ids.
+ * --verbose prints load time, prompt/generation tokens/s, peak RSS.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "prompt.h"
+#include "textout.h"
+#include "text/chat.h"
+#include <unistd.h>
 #include "model/ctx.h"
 #include "model/model.h"
 #include "text/sampler.h"
 
 static void run_usage(FILE *f) {
     fprintf(f,
-            "usage: gemma4 run -m MODEL (--ids 2,105,... | -p TEXT) [options]\n"
+            "usage: gemma4 run -m MODEL (-p TEXT | --ids 2,105,... | < prompt.txt) [options]\n"
             "  -m, --model PATH        GGUF file or Hugging Face directory\n"
-            "  --ids LIST              prompt as comma-separated token ids\n"
-            "  -p, --prompt TEXT       prompt text (needs the tokenizer: not supported yet)\n"
+            "  -p, --prompt TEXT       prompt text, in the model's chat format (read from stdin when piped)\n"
+            "  --raw                   no chat format: <bos> + the text as given\n"
+            "  --system TEXT           system prompt\n"
+            "  --think                 Gemma 4 thinking mode (the thought is shown dimmed)\n"
+            "  --stop TEXT             stop when the output contains TEXT (repeatable, up to 8)\n"
+            "  --ids LIST              prompt as comma-separated token ids (output as ids)\n"
             "  -n, --n-predict N       tokens to generate (default 64)\n"
             "  -t, --threads N         CPU threads (default 2)\n"
             "  -c, --ctx-size N        context length (default 4096 or the model's, if smaller)\n"
@@ -32,6 +43,9 @@ int cmd_run(int argc, char **argv) {
     const char *model_path = NULL, *prompt = NULL, *ids_arg = NULL;
     long n_predict = 64, threads = 2, n_ctx = 0;
     int verbose = 0, ignore_eos = 0;
+    cli_prompt_opts po = {0};
+    const char *stops[8];
+    int n_stops = 0;
     g4_sampler_params sp;
     g4_sampler_params_default(&sp);
     for (int i = 1; i < argc; i++) {
@@ -42,6 +56,14 @@ int cmd_run(int argc, char **argv) {
         else if (OPT("-m", "--model") && v) { model_path = v; i++; }
         else if (OPT("-p", "--prompt") && v) { prompt = v; i++; }
         else if (!strcmp(a, "--ids") && v) { ids_arg = v; i++; }
+        else if (!strcmp(a, "--system") && v) { po.system = v; i++; }
+        else if (!strcmp(a, "--raw")) po.raw = 1;
+        else if (!strcmp(a, "--think")) po.think = 1;
+        else if (!strcmp(a, "--stop") && v) {
+            if (n_stops == 8 || !*v) { fprintf(stderr, "error: --stop: at most 8 non-empty strings\n"); return 2; }
+            stops[n_stops++] = v;
+            i++;
+        }
         else if (OPT("-n", "--n-predict")) { if (!cli_int(a, v, 0, 1 << 24, &n_predict)) return 2; i++; }
         else if (OPT("-t", "--threads")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else if (OPT("-c", "--ctx-size")) { if (!cli_int(a, v, 1, 1 << 24, &n_ctx)) return 2; i++; }
@@ -61,25 +83,38 @@ int cmd_run(int argc, char **argv) {
 #undef OPT
     }
     if (!model_path) { fprintf(stderr, "error: no model given (-m PATH)\n"); run_usage(stderr); return 2; }
-    if (prompt && !ids_arg) {
-        fprintf(stderr, "error: text prompts (-p) need the tokenizer, which is not supported yet; give token ids with --ids\n");
-        return 2;
+    if (prompt && ids_arg) { fprintf(stderr, "error: give either -p TEXT or --ids, not both\n"); return 2; }
+    char *stdin_text = NULL;
+    if (!prompt && !ids_arg) {
+        if (isatty(0)) { fprintf(stderr, "error: no prompt given (-p TEXT, --ids, or text on stdin)\n"); return 2; }
+        stdin_text = cli_read_all(stdin, 16 << 20);
+        if (!stdin_text) { fprintf(stderr, "error: no prompt given (-p TEXT, --ids) and none could be read from stdin (empty, unreadable or over 16 MiB)\n"); return 2; }
+        prompt = stdin_text;
     }
-    if (!ids_arg) { fprintf(stderr, "error: no prompt given (--ids)\n"); return 2; }
     int *ids = NULL;
-    int n_ids = cli_parse_ids(ids_arg, &ids);
-    if (n_ids < 0) return 2;
-
+    int n_ids = 0;
+    if (ids_arg && (n_ids = cli_parse_ids(ids_arg, &ids)) < 0) return 2;
     char err[G4_ERR_LEN];
     double t0 = cli_now();
     g4_model *m = NULL;
     g4_ctx *ctx = NULL;
     g4_sampler *smp = NULL;
+    g4_tokenizer *tok = NULL;
+    text_out to = {0};
     float *logits = NULL;
     int rc = 1;
     if (g4_model_load(&m, model_path, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
-    double t_load = cli_now() - t0;
     const g4_config *cf = &m->cfg;
+    if (cli_load_tokenizer(m, &tok, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
+    double t_load = cli_now() - t0;
+    if (prompt) {
+        if (!tok) { fprintf(stderr, "error: %s has no tokenizer: give the prompt as --ids\n", model_path); goto out; }
+        if (cli_encode_prompt(m, tok, prompt, &po, &ids, &n_ids, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
+        if (text_out_init(&to, tok, cf->arch == G4_ARCH_GEMMA4 && !po.raw, stops, n_stops, err)) {
+            fprintf(stderr, "error: %s\n", err);
+            goto out;
+        }
+    }
     if (n_ctx == 0) n_ctx = G4_MIN(4096, cf->n_ctx_train);
     if (n_ids + n_predict > n_ctx) {
         fprintf(stderr, "error: prompt (%d) + -n (%ld) exceeds the context size %ld (use -c)\n", n_ids, n_predict, n_ctx);
@@ -99,23 +134,28 @@ int cmd_run(int argc, char **argv) {
     double t2 = cli_now();
     int n_gen = 0;
     for (; n_gen < n_predict; n_gen++) {
-        int tok = g4_sampler_sample(smp, logits);
-        if (tok < 0) {
+        int next = g4_sampler_sample(smp, logits);
+        if (next < 0) {
             fprintf(stderr, "%serror: no token can be sampled: every logit is NaN or -inf (broken weights?)\n",
                     n_gen ? "\n" : "");
             goto out;
         }
-        g4_sampler_accept(smp, tok);
-        printf("%d ", tok);
-        fflush(stdout);
+        g4_sampler_accept(smp, next);
         int stop = 0;
-        for (int e = 0; e < cf->n_eos && !ignore_eos; e++) stop |= tok == cf->eos_ids[e];
+        for (int e = 0; e < cf->n_eos && !ignore_eos; e++) stop |= next == cf->eos_ids[e];
         if (stop) { n_gen++; break; }
-        if (n_gen + 1 < n_predict && g4_ctx_eval(ctx, &tok, 1, logits, 0, err)) {
+        if (to.tok) {
+            if (text_out_put(&to, next)) { n_gen++; break; } /* a stop string */
+        } else {
+            printf("%d ", next);
+            fflush(stdout);
+        }
+        if (n_gen + 1 < n_predict && g4_ctx_eval(ctx, &next, 1, logits, 0, err)) {
             fprintf(stderr, "\nerror: %s\n", err);
             goto out;
         }
     }
+    if (to.tok) text_out_finish(&to);
     printf("\n");
     fflush(stdout);
     double t_gen = cli_now() - t2;
@@ -124,6 +164,9 @@ int cmd_run(int argc, char **argv) {
                 t_load, n_ids, n_ids / t_prompt, n_gen, n_gen > 1 ? (n_gen - 1) / t_gen : 0.0, cli_peak_rss_mb());
     rc = 0;
 out:
+    text_out_free(&to);
+    g4_tokenizer_free(tok);
+    free(stdin_text);
     free(logits);
     free(ids);
     g4_sampler_free(smp);

@@ -70,3 +70,22 @@ int cli_parse_ids(const char *s, int **out) {
     *out = ids;
     return n;
 }
+
+char *cli_read_all(FILE *f, size_t max) {
+    size_t n = 0, cap = 4096;
+    char *b = malloc(cap);
+    while (b) {
+        size_t r = fread(b + n, 1, cap - n - 1, f);
+        n += r;
+        if (r == 0) break;
+        if (n + 1 == cap) {
+            if (cap > max) { free(b); return NULL; }
+            char *nb = realloc(b, cap *= 2);
+            if (!nb) { free(b); return NULL; }
+            b = nb;
+        }
+    }
+    if (!b || ferror(f) || n == 0 || n > max) { free(b); return NULL; }
+    b[n] = 0;
+    return b;
+}
