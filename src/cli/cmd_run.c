@@ -32,9 +32,7 @@ static void run_usage(FILE *f) {
             "  -n, --n-predict N       tokens to generate (default 64)\n"
             "  -t, --threads N         CPU threads (default 2)\n"
             "  -c, --ctx-size N        context length (default 4096 or the model's, if smaller)\n"
-            "  --temp X --top-k N --top-p X --min-p X --seed N\n"
-            "  --repeat-penalty X --repeat-last-n N --presence-penalty X --frequency-penalty X\n"
-            "  --greedy                same as --temp 0\n"
+            CLI_SAMPLER_USAGE
             "  --ignore-eos            don't stop at the model's end-of-turn ids\n"
             "  --verbose               timings and peak RSS on stderr\n");
 }
@@ -50,7 +48,7 @@ int cmd_run(int argc, char **argv) {
     g4_sampler_params_default(&sp);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long lv; double dv;
+        int so;
 #define OPT(s, l) (!strcmp(a, s) || !strcmp(a, l))
         if (OPT("-h", "--help")) { run_usage(stdout); return 0; }
         else if (OPT("-m", "--model") && v) { model_path = v; i++; }
@@ -67,16 +65,7 @@ int cmd_run(int argc, char **argv) {
         else if (OPT("-n", "--n-predict")) { if (!cli_int(a, v, 0, 1 << 24, &n_predict)) return 2; i++; }
         else if (OPT("-t", "--threads")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else if (OPT("-c", "--ctx-size")) { if (!cli_int(a, v, 1, 1 << 24, &n_ctx)) return 2; i++; }
-        else if (!strcmp(a, "--temp")) { if (!cli_float(a, v, 0, 100, &dv)) return 2; sp.temperature = (float)dv; i++; }
-        else if (!strcmp(a, "--top-k")) { if (!cli_int(a, v, 0, 1 << 30, &lv)) return 2; sp.top_k = (int)lv; i++; }
-        else if (!strcmp(a, "--top-p")) { if (!cli_float(a, v, 0, 1, &dv)) return 2; sp.top_p = (float)dv; i++; }
-        else if (!strcmp(a, "--min-p")) { if (!cli_float(a, v, 0, 1, &dv)) return 2; sp.min_p = (float)dv; i++; }
-        else if (!strcmp(a, "--seed")) { if (!cli_int(a, v, 0, 0x7fffffffL, &lv)) return 2; sp.seed = (uint64_t)lv; i++; }
-        else if (!strcmp(a, "--repeat-penalty")) { if (!cli_float(a, v, 0.01, 100, &dv)) return 2; sp.repeat_penalty = (float)dv; i++; }
-        else if (!strcmp(a, "--repeat-last-n")) { if (!cli_int(a, v, 0, 1 << 24, &lv)) return 2; sp.repeat_last_n = (int)lv; i++; }
-        else if (!strcmp(a, "--presence-penalty")) { if (!cli_float(a, v, -2, 2, &dv)) return 2; sp.presence_penalty = (float)dv; i++; }
-        else if (!strcmp(a, "--frequency-penalty")) { if (!cli_float(a, v, -2, 2, &dv)) return 2; sp.frequency_penalty = (float)dv; i++; }
-        else if (!strcmp(a, "--greedy")) sp.temperature = 0;
+        else if ((so = cli_sampler_opt(argc, argv, &i, &sp)) != 0) { if (so < 0) return 2; }
         else if (!strcmp(a, "--ignore-eos")) ignore_eos = 1;
         else if (!strcmp(a, "--verbose")) verbose = 1;
         else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); run_usage(stderr); return 2; }

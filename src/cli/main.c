@@ -6,6 +6,7 @@
 
 static const struct { const char *name; int (*fn)(int, char **); const char *help; } commands[] = {
     {"run", cmd_run, "generate from a prompt (token ids until the tokenizer lands)"},
+    {"chat", cmd_chat, "interactive multi-turn chat (the cache is kept between turns)"},
     {"info", cmd_info, "show a model file's architecture, tensors and memory needs"},
     {"convert", cmd_convert, "Hugging Face directory -> GGUF"},
     {"quantize", cmd_quantize, "GGUF/HF -> GGUF of another weight type"},

@@ -1,8 +1,9 @@
-/* util.c -- helpers shared by the subcommands: clocks, peak RSS, strict number parsing. */
+/* util.c -- helpers shared by the subcommands: clocks, peak RSS, strict number parsing, sampling options. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -41,6 +42,27 @@ int cli_float(const char *opt, const char *s, double lo, double hi, double *out)
         return 0;
     }
     *out = v;
+    return 1;
+}
+
+int cli_sampler_opt(int argc, char **argv, int *i, g4_sampler_params *sp) {
+    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    long lv;
+    double dv;
+    int ok;
+    if (!strcmp(a, "--greedy")) { sp->temperature = 0; return 1; }
+    if (!strcmp(a, "--temp")) { if ((ok = cli_float(a, v, 0, 100, &dv))) sp->temperature = (float)dv; }
+    else if (!strcmp(a, "--top-k")) { if ((ok = cli_int(a, v, 0, 1 << 30, &lv))) sp->top_k = (int)lv; }
+    else if (!strcmp(a, "--top-p")) { if ((ok = cli_float(a, v, 0, 1, &dv))) sp->top_p = (float)dv; }
+    else if (!strcmp(a, "--min-p")) { if ((ok = cli_float(a, v, 0, 1, &dv))) sp->min_p = (float)dv; }
+    else if (!strcmp(a, "--seed")) { if ((ok = cli_int(a, v, 0, 0x7fffffffL, &lv))) sp->seed = (uint64_t)lv; }
+    else if (!strcmp(a, "--repeat-penalty")) { if ((ok = cli_float(a, v, 0.01, 100, &dv))) sp->repeat_penalty = (float)dv; }
+    else if (!strcmp(a, "--repeat-last-n")) { if ((ok = cli_int(a, v, 0, 1 << 24, &lv))) sp->repeat_last_n = (int)lv; }
+    else if (!strcmp(a, "--presence-penalty")) { if ((ok = cli_float(a, v, -2, 2, &dv))) sp->presence_penalty = (float)dv; }
+    else if (!strcmp(a, "--frequency-penalty")) { if ((ok = cli_float(a, v, -2, 2, &dv))) sp->frequency_penalty = (float)dv; }
+    else return 0;
+    if (!ok) return -1;
+    (*i)++;
     return 1;
 }
 
