@@ -71,7 +71,7 @@ g4_status g4_config_validate(const g4_config *c, const char *what, char *err) {
         return g4_errf(err, G4_EINVAL,
                        "%s: num_attention_heads %d not a multiple of num_global_key_value_heads %d", what,
                        c->n_head, c->n_kv_full);
-    if (!c->is_full[c->n_layer - 1])
+    if (c->arch == G4_ARCH_GEMMA4 && !c->is_full[c->n_layer - 1]) /* Gemma 3 1B/4B/27B end sliding */
         return g4_errf(err, G4_EINVAL, "%s: layer_types: last layer must be full_attention", what);
     for (int l = 0; l < c->n_layer; l++)
         if (c->is_full[l] > 1)
@@ -516,6 +516,7 @@ static g4_status parse_root(const cJSON *root, const char *what, g4_config *c, c
     const char *mt = NULL;
     TRY(get_str(&x, root, "model_type", NULL, &mt, 1));
     int composite, old = 0;
+    if (mt && (!strcmp(mt, "gemma3") || !strcmp(mt, "gemma3_text"))) return g4_hfconfig_parse_gemma3(root, what, c, err);
     if (!mt) composite = obj_get(root, "text_config") != NULL;
     else if (!strcmp(mt, "gemma4_unified")) composite = 1;
     else if (!strcmp(mt, "gemma4")) composite = 1, old = 1;

@@ -68,4 +68,9 @@ g4_status g4_config_validate(const g4_config *c, const char *what, char *err);
 /* Parse a Hugging Face config.json (gemma4_unified, or a bare gemma4 text config). */
 g4_status g4_hfconfig_parse(const char *json, size_t len, const char *what, g4_config *c, char *err);
 
+/* The Gemma 3 reader (config_gemma3.c) behind g4_hfconfig_parse for model_type "gemma3" and
+ * "gemma3_text": fills c (arch G4_ARCH_GEMMA3) from the parsed JSON root; does not validate. */
+struct cJSON;
+g4_status g4_hfconfig_parse_gemma3(const struct cJSON *root, const char *what, g4_config *c, char *err);
+
 #endif

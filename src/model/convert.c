@@ -1,9 +1,12 @@
 /* convert.c -- model -> GGUF writer (see convert.h). */
 #include "convert.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/quant.h"
+#include "../text/tokenizer.h"
 #include "gguf.h"
 
 /* llama.cpp's llama_ftype for general.file_type */
@@ -62,7 +65,24 @@ static g4_status add_as(g4_gguf_writer *w, buflist *bl, const g4_tensor *t, int 
     return g4_gguf_add_tensor(w, t->name, (g4_type)type, t->n_dims, t->ne, out, rb * (size_t)rows);
 }
 
-static g4_status write_keys(g4_gguf_writer *w, const g4_model *m, int type) {
+/* An HF directory's tokenizer.json, stored as llama.cpp's gemma4 converter stores it.
+ * *done = 0 when the directory has none. */
+static g4_status write_hf_tokenizer(g4_gguf_writer *w, const g4_model *m, int *done, char *err) {
+    char path[4200];
+    *done = 0;
+    if (m->source != G4_SRC_HF || !m->path) return G4_OK;
+    snprintf(path, sizeof path, "%s/tokenizer.json", m->path);
+    if (access(path, F_OK) != 0) return G4_OK;
+    g4_tokenizer *t;
+    g4_status st = g4_tokenizer_load_hf(&t, path, err);
+    if (st) return st;
+    st = g4_tokenizer_write_gguf(t, w, m->cfg.n_vocab, err);
+    g4_tokenizer_free(t);
+    *done = !st;
+    return st;
+}
+
+static g4_status write_keys(g4_gguf_writer *w, const g4_model *m, int type, char *err) {
     const g4_config *c = &m->cfg;
     g4_status st = G4_OK;
     int32_t kv[G4_MAX_LAYERS];
@@ -100,10 +120,13 @@ static g4_status write_keys(g4_gguf_writer *w, const g4_model *m, int type) {
     TRY(g4_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)c->bos_id));
     TRY(g4_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)c->eos_id));
     TRY(g4_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", (uint32_t)c->pad_id));
-    /* No tokenizer in the source (an HF directory, until the tokenizer lands): say so the way
-     * llama.cpp understands ("none" + vocab_size), so it still loads the file for id-level use. */
+    /* An HF directory's tokenizer.json goes in as llama.cpp's converter writes it.  No tokenizer
+     * at all: say so the way llama.cpp understands ("none" + vocab_size), so it still loads the
+     * file for id-level use. */
     const char *tm; size_t tml;
-    if (!m->gguf || !g4_gguf_get_str(m->gguf, "tokenizer.ggml.model", &tm, &tml)) {
+    int have_tok = 0;
+    TRY(write_hf_tokenizer(w, m, &have_tok, err));
+    if (!have_tok && (!m->gguf || !g4_gguf_get_str(m->gguf, "tokenizer.ggml.model", &tm, &tml))) {
         TRY(g4_gguf_set_str(w, "tokenizer.ggml.model", "none", 4));
         TRY(g4_gguf_set_u32(w, "gemma4.vocab_size", (uint32_t)c->n_vocab));
     }
@@ -129,7 +152,7 @@ g4_status g4_model_write_gguf(const g4_model *m, const char *path, int type, cha
     float *rope = NULL;
     if (err) err[0] = 0;
     if (!w) return g4_errf(err, G4_ENOMEM, "%s: out of memory", path);
-    g4_status st = write_keys(w, m, type);
+    g4_status st = write_keys(w, m, type, err);
     /* proportional RoPE as llama.cpp expresses it: freq factors 1 (rotated) or 1e30 (not) */
     const int pairs = g4_rope_dims_full(c) / 2, half = c->d_head_full / 2;
     if (!st && pairs < half) {
@@ -141,7 +164,10 @@ g4_status g4_model_write_gguf(const g4_model *m, const char *path, int type, cha
             st = g4_gguf_add_tensor(w, "rope_freqs.weight", G4_TYPE_F32, 1, ne, rope, (size_t)half * sizeof(float));
         }
     }
-    if (st) { g4_errf(err, st, "%s: cannot build the GGUF header: %s", path, g4_status_str(st)); goto done; }
+    if (st) {
+        if (!err || !err[0]) g4_errf(err, st, "%s: cannot build the GGUF header: %s", path, g4_status_str(st));
+        goto done;
+    }
     for (int i = 0; i < m->n_tensors && !st; i++) {
         const g4_tensor *t = &m->tensors[i];
         if (!strcmp(t->name, "rope_freqs.weight")) continue; /* rewritten above */

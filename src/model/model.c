@@ -271,6 +271,7 @@ typedef struct {
     g4_model *m;
     float *owned;   /* cursor into m->owned */
     char *err;
+    int plus_one;   /* HF Gemma 3 norms: stored as w, used as (1 + w) */
 } binder;
 
 static g4_status bind(binder *b, const char *name, int optional, int64_t ne0, int64_t ne1, const g4_tensor **out) {
@@ -289,16 +290,19 @@ static g4_status bind(binder *b, const char *name, int optional, int64_t ne0, in
     return G4_OK;
 }
 
-/* A vector the kernels read as f32: used in place when it is f32, else converted once. */
+/* A vector the kernels read as f32: used in place when it is f32, else converted once.  A
+ * (1 + w) norm of an HF Gemma 3 checkpoint is always copied, with the 1 added (GGUF has it folded in). */
 static g4_status bind_vec(binder *b, const char *name, int64_t n, const g4_tensor **out) {
     g4_status st = bind(b, name, 0, n, 1, out);
     if (st) return st;
     g4_tensor *t = (g4_tensor *)*out; /* our own table entry */
-    if (t->type == G4_TYPE_F32) return G4_OK;
+    if (t->type == G4_TYPE_F32 && !b->plus_one) return G4_OK;
     const g4_type_info *ti = g4_type_get(t->type);
     if (n % ti->blck) return g4_errf(b->err, G4_EFORMAT, "%s: tensor %s: %lld elements is not a whole number of %s blocks",
                                      b->m->path, name, (long long)n, ti->name);
     ti->to_f32(t->data, b->owned, n);
+    if (b->plus_one)
+        for (int64_t i = 0; i < n; i++) b->owned[i] += 1.0f;
     t->data = b->owned;
     t->type = G4_TYPE_F32;
     t->nbytes = (size_t)n * sizeof(float);
@@ -313,7 +317,7 @@ static g4_status bind_weights(g4_model *m, char *err) {
                     2 * (size_t)G4_MAX(c->d_head_full, c->d_head_swa) * (size_t)c->n_layer + (size_t)c->n_layer;
     m->owned = g4_malloc(floats * sizeof(float));
     if (!m->owned) return g4_errf(err, G4_ENOMEM, "%s: out of memory", m->path);
-    binder b = {m, m->owned, err};
+    binder b = {m, m->owned, err, m->source == G4_SRC_HF && c->arch == G4_ARCH_GEMMA3};
     g4_weights *w = &m->w;
     g4_status st;
     const int64_t d = c->d_model;

@@ -67,6 +67,12 @@ g4_status g4_tokenizer_load_hf_mem(g4_tokenizer **out, const char *json, size_t 
 /* Load from an open GGUF's tokenizer.ggml.* keys (the g4_gguf may be closed afterwards). */
 g4_status g4_tokenizer_load_gguf(g4_tokenizer **out, const g4_gguf *f, char *err);
 void g4_tokenizer_free(g4_tokenizer *t); /* NULL is fine */
+/* Store t as GGUF tokenizer.ggml.* keys the way llama.cpp's gemma4 converter does (model
+ * "gemma4", tokens, scores, token_type, merges, unknown_token_id, add_bos_token,
+ * add_space_prefix; not bos/eos/padding ids).  n_vocab: the model's id count (ids past the
+ * tokenizer's become "[PAD<id>]", UNUSED); 0 = the tokenizer's.  BPE only (G4_EUNSUPPORTED
+ * otherwise); G4_EFORMAT if the tokenizer has more ids than n_vocab; G4_ENOMEM. */
+g4_status g4_tokenizer_write_gguf(const g4_tokenizer *t, g4_gguf_writer *w, int n_vocab, char *err);
 
 /* Number of ids: model vocab plus added tokens outside it (HF get_vocab_size(True)). */
 int g4_tokenizer_n_vocab(const g4_tokenizer *t);
