@@ -10,7 +10,9 @@
 
 #include "cli.h"
 #include "model/ctx.h"
+#include "model/gguf.h"
 #include "model/model.h"
+#include "text/tokenizer.h"
 
 static int bench_eval(g4_ctx *c, int n_prompt, int n_gen, float *logits, int n_vocab, double *secs) {
     char err[G4_ERR_LEN];
@@ -32,21 +34,87 @@ static int bench_eval(g4_ctx *c, int n_prompt, int n_gen, float *logits, int n_v
     return ok;
 }
 
+/* One encode + decode of text; prints MB/s.  Returns 0 on error. */
+static int bench_text(const g4_tokenizer *t, const char *what, const char *text, size_t len) {
+    char err[G4_ERR_LEN];
+    int *ids = NULL, n = 0;
+    double t0 = cli_now();
+    if (g4_tokenizer_encode(t, text, len, &ids, &n, 1, err)) { fprintf(stderr, "error: %s\n", err); return 0; }
+    double t_enc = cli_now() - t0;
+    char *out = NULL;
+    size_t out_len = 0;
+    t0 = cli_now();
+    g4_status st = g4_tokenizer_decode(t, ids, n, 0, &out, &out_len, err);
+    double t_dec = cli_now() - t0;
+    if (st) { fprintf(stderr, "error: %s\n", err); g4_free(ids); return 0; }
+    printf("| %s | %.2f MiB | %d tokens | encode %.2f MB/s | decode %.2f MB/s |\n", what, (double)len / 1048576.0, n,
+           (double)len / 1e6 / t_enc, (double)out_len / 1e6 / t_dec);
+    g4_free(ids);
+    g4_free(out);
+    return 1;
+}
+
+/* `gemma4 bench --tokenizer FILE [--text FILE]`: load time and encode/decode speed of a tokenizer
+ * (tokenizer.json or a GGUF's vocabulary) on a text file, or on 1 MiB of mixed text and 1 MiB of one
+ * repeated character (which must not go quadratic). */
+static int bench_tokenizer(const char *path, const char *text_path) {
+    char err[G4_ERR_LEN];
+    g4_tokenizer *t = NULL;
+    g4_gguf *f = NULL;
+    double t0 = cli_now();
+    size_t pl = strlen(path);
+    g4_status st = pl > 5 && !strcmp(path + pl - 5, ".gguf")
+                       ? (g4_gguf_open(&f, path, err) ? G4_EIO : g4_tokenizer_load_gguf(&t, f, err))
+                       : g4_tokenizer_load_hf(&t, path, err);
+    if (st) { fprintf(stderr, "error: %s\n", err); g4_gguf_close(f); return 1; }
+    printf("tokenizer %s: %d ids, loaded in %.2f s\n", path, g4_tokenizer_n_vocab(t), cli_now() - t0);
+    int ok = 1;
+    if (text_path) {
+        FILE *fp = fopen(text_path, "rb");
+        char *text = fp ? cli_read_all(fp, 1u << 30) : NULL;
+        if (fp) fclose(fp);
+        if (!text) { fprintf(stderr, "error: %s: cannot read the text\n", text_path); ok = 0; }
+        else { ok = bench_text(t, text_path, text, strlen(text)); free(text); }
+    } else {
+        const size_t n = 1u << 20;
+        static const char sample[] = "The quick brown fox jumps over the lazy dog. 1234567890 caf\xc3\xa9 "
+                                     "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x98\x80\n"
+                                     "def f(x):\n    return x * 2  # code\n\n";
+        char *text = malloc(n + 1);
+        if (!text) { g4_tokenizer_free(t); g4_gguf_close(f); return 1; }
+        for (size_t i = 0; i < n; i++) text[i] = sample[i % (sizeof sample - 1)];
+        size_t cut = n; /* don't end inside a UTF-8 character */
+        while (cut > 0 && ((unsigned char)text[cut - 1] & 0xC0) == 0x80) cut--;
+        if (cut > 0 && ((unsigned char)text[cut - 1] & 0x80)) cut--;
+        ok = bench_text(t, "1 MiB mixed text", text, cut);
+        memset(text, 'a', n);
+        ok = ok && bench_text(t, "1 MiB of 'a'", text, n);
+        free(text);
+    }
+    g4_tokenizer_free(t);
+    g4_gguf_close(f);
+    return ok ? 0 : 1;
+}
+
 int cmd_bench(int argc, char **argv) {
-    const char *path = NULL;
+    const char *path = NULL, *tok_path = NULL, *text_path = NULL;
     long n_prompt = 512, n_gen = 128, threads = 2, reps = 3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n");
+            printf("usage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"
+                   "       gemma4 bench --tokenizer tokenizer.json|FILE.gguf [--text FILE]\n");
             return 0;
         } else if (!strcmp(a, "-m") && v) { path = v; i++; }
+        else if (!strcmp(a, "--tokenizer") && v) { tok_path = v; i++; }
+        else if (!strcmp(a, "--text") && v) { text_path = v; i++; }
         else if (!strcmp(a, "-p")) { if (!cli_int(a, v, 0, 1 << 20, &n_prompt)) return 2; i++; }
         else if (!strcmp(a, "-n")) { if (!cli_int(a, v, 0, 1 << 20, &n_gen)) return 2; i++; }
         else if (!strcmp(a, "-t")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else if (!strcmp(a, "-r")) { if (!cli_int(a, v, 1, 1000, &reps)) return 2; i++; }
         else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); return 2; }
     }
+    if (tok_path) return bench_tokenizer(tok_path, text_path);
     if (!path) { fprintf(stderr, "error: no model given (-m PATH)\nusage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"); return 2; }
     char err[G4_ERR_LEN];
     g4_model *m;
