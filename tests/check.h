@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_pass_, check_fail_, check_skip_;
@@ -26,6 +27,21 @@ static int check_pass_, check_fail_, check_skip_;
 static inline void check_skip(const char *why) {
     check_skip_++;
     printf("SKIP: %s\n", why);
+}
+
+/* A whole file, NUL-terminated (malloc'd); NULL if it can't be read.  *len (optional) gets its size. */
+static inline char *check_slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
+    fclose(f);
+    if (b) b[n] = 0;
+    if (b && len) *len = (size_t)n;
+    return b;
 }
 
 static inline int check_done(const char *suite) {

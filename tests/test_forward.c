@@ -24,24 +24,10 @@ typedef struct {
     float *logits; /* (n_prompt + n_decode) x n_vocab */
 } expected;
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    if (b) b[n] = 0;
-    if (len) *len = (size_t)n;
-    return b;
-}
-
 static int load_expected(const char *dir, expected *e) {
     char p[1024];
     snprintf(p, sizeof p, "%s/expected.json", dir);
-    char *js = slurp(p, NULL);
+    char *js = check_slurp(p, NULL);
     if (!js) return 0;
     cJSON *j = cJSON_Parse(js);
     free(js);
@@ -55,7 +41,7 @@ static int load_expected(const char *dir, expected *e) {
     cJSON_Delete(j);
     snprintf(p, sizeof p, "%s/expected.bin", dir);
     size_t len;
-    e->logits = (float *)slurp(p, &len);
+    e->logits = (float *)check_slurp(p, &len);
     return e->logits && len == (size_t)(e->n_prompt + e->n_decode) * (size_t)e->n_vocab * sizeof(float);
 }
 

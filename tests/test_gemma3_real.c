@@ -13,19 +13,6 @@
 #include "model/model.h"
 #include "text/tokenizer.h"
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    if (b) b[n] = 0;
-    return b;
-}
-
 int main(void) {
     char path[1024];
     const char *env = getenv("G4_GEMMA3_GGUF");
@@ -36,7 +23,7 @@ int main(void) {
         check_skip("real Gemma 3 270M not found (run tools/fetch-gemma3.sh or set G4_GEMMA3_GGUF)");
         return check_done("gemma3_real");
     }
-    char *js = slurp("tests/data/gemma3/greedy.json");
+    char *js = check_slurp("tests/data/gemma3/greedy.json", NULL);
     cJSON *root = js ? cJSON_Parse(js) : NULL;
     CHECKF(root != NULL, "tests/data/gemma3/greedy.json missing or invalid");
     g4_model *m = NULL;

@@ -10,19 +10,6 @@
 #include "model/gguf.h"
 #include "text/tokenizer.h"
 
-static char *slurp(const char *p) {
-    FILE *f = fopen(p, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    if (b) b[n] = 0;
-    return b;
-}
-
 int main(void) {
     char dir[1024], gguf[1100], inp_p[1200], out_p[1200];
     const char *env = getenv("G4_VOCAB_DIR");
@@ -52,7 +39,7 @@ int main(void) {
         CHECKF(g4_tok_find(t, spec[i].tok) == spec[i].id, "%s: id %d, spec says %d", spec[i].tok,
                g4_tok_find(t, spec[i].tok), spec[i].id);
     CHECK(g4_tokenizer_n_vocab(t) == 262144);
-    char *inp = slurp(inp_p), *out = slurp(out_p), *p = inp, *o = out;
+    char *inp = check_slurp(inp_p, NULL), *out = check_slurp(out_p, NULL), *p = inp, *o = out;
     const char *sep = "\n__ggml_vocab_test__\n";
     int cases = 0;
     while (p && o) {

@@ -38,20 +38,6 @@ typedef struct {
     float *logits; /* (n_prompt + n_decode) x n_vocab */
 } expected;
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    if (b) b[n] = 0;
-    if (len) *len = (size_t)n;
-    return b;
-}
-
 static int read_ints(cJSON *arr, int *out, int max) {
     int n = cJSON_GetArraySize(arr);
     if (n > max) return -1;
@@ -62,7 +48,7 @@ static int read_ints(cJSON *arr, int *out, int max) {
 static int load_expected(const char *dir, expected *e) {
     char p[1024];
     snprintf(p, sizeof p, "%s/expected.json", dir);
-    char *js = slurp(p, NULL);
+    char *js = check_slurp(p, NULL);
     cJSON *j = js ? cJSON_Parse(js) : NULL;
     free(js);
     if (!j) return 0;
@@ -74,7 +60,7 @@ static int load_expected(const char *dir, expected *e) {
     if (e->n_prompt < 1 || e->n_decode < 1 || e->n_vocab < 1) return 0;
     snprintf(p, sizeof p, "%s/expected.bin", dir);
     size_t len;
-    e->logits = (float *)slurp(p, &len);
+    e->logits = (float *)check_slurp(p, &len);
     return e->logits && len == (size_t)(e->n_prompt + e->n_decode) * (size_t)e->n_vocab * sizeof(float);
 }
 
