@@ -27,14 +27,21 @@ typedef struct {
     void (*get_rows)(void *ctx, const g4_tensor *w, const int *ids, int n, float scale, float *out);
     /* x[r][:] = x[r][:] / sqrt(mean(x^2) + eps) * (w ? w : 1), rows of n, in place */
     void (*rmsnorm)(void *ctx, float *x, const float *w, int64_t n_rows, int64_t n, float eps);
+    /* torch LayerNorm in place: x[r][:] = (x - mean) / sqrt(var + eps) * w + b (biased variance) */
+    void (*layernorm)(void *ctx, float *x, const float *w, const float *b, int64_t n_rows, int64_t n, float eps);
+    /* y[r][:] += b[:] for n_rows rows of n (a Linear layer's bias) */
+    void (*add_bias)(void *ctx, float *y, const float *b, int64_t n_rows, int64_t n);
     /* NeoX rope in place: x is [n_tok][n_heads][hd]; pairs (i, i + hd/2) for i < n_pairs are rotated by
      * cos/sin tables of [n_tok][n_pairs]; other dims are untouched. */
     void (*rope)(void *ctx, float *x, int n_tok, int n_heads, int hd, int n_pairs, const float *cos_t, const float *sin_t);
     /* Causal (optionally sliding) attention over a KV ring.  q: [n_tok][n_head][hd];
      * k, v: [cap][n_kv][hd], the key of position p at slot p % cap; query t sits at position
-     * pos0 + t and sees keys at positions max(0, pos-window+1) .. pos.  out: [n_tok][n_head][hd]. */
+     * pos0 + t and sees keys at positions max(0, pos-window+1) .. max(pos, last): last = -1 is
+     * plain causal, last = pos0 + n_tok - 1 makes the batch one bidirectional block (an image's
+     * soft tokens in sliding layers, spec §2.5).  out: [n_tok][n_head][hd]. */
     void (*attention)(void *ctx, const float *q, int n_tok, int n_head, int n_kv, int hd, const float *k,
-                      const float *v, int64_t cap, int64_t pos0, int64_t window, float scale, float *out);
+                      const float *v, int64_t cap, int64_t pos0, int64_t window, int64_t last, float scale,
+                      float *out);
     /* gate[i] = gelu_tanh(gate[i]) * up[i] */
     void (*geglu)(void *ctx, float *gate, const float *up, int64_t n);
     /* y[i] = (y[i] + x[i]) * s */
@@ -43,6 +50,7 @@ typedef struct {
     void (*softcap)(void *ctx, float *x, int64_t n, float cap);
     void (*copy)(void *ctx, float *dst, const float *src, int64_t n);
     void (*download)(void *ctx, float *host_dst, const float *src, int64_t n);
+    void (*upload)(void *ctx, float *dst, const float *host_src, int64_t n);
     void (*sync)(void *ctx); /* (optional) wait for queued work; NULL = ops are synchronous */
 } g4_backend_iface;
 

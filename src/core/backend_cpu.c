@@ -150,13 +150,32 @@ static void cpu_softcap(void *vctx, float *x, int64_t n, float cap) {
 
 static void cpu_copy(void *vctx, float *d, const float *s, int64_t n) { (void)vctx; memmove(d, s, (size_t)n * sizeof *d); }
 
+static void cpu_layernorm(void *vctx, float *x, const float *w, const float *b, int64_t n_rows, int64_t n, float eps) {
+    (void)vctx;
+    for (int64_t r = 0; r < n_rows; r++) {
+        float *v = x + r * n;
+        double sum = 0, ss = 0;
+        for (int64_t i = 0; i < n; i++) sum += v[i];
+        const double mean = sum / (double)n;
+        for (int64_t i = 0; i < n; i++) ss += ((double)v[i] - mean) * ((double)v[i] - mean);
+        const float inv = (float)(1.0 / sqrt(ss / (double)n + (double)eps)), mf = (float)mean;
+        for (int64_t i = 0; i < n; i++) v[i] = (v[i] - mf) * inv * (w ? w[i] : 1.0f) + (b ? b[i] : 0.0f);
+    }
+}
+
+static void cpu_add_bias(void *vctx, float *y, const float *b, int64_t n_rows, int64_t n) {
+    (void)vctx;
+    for (int64_t r = 0; r < n_rows; r++)
+        for (int64_t i = 0; i < n; i++) y[r * n + i] += b[i];
+}
+
 /* ---- attention -------------------------------------------------------------------------- */
 
 typedef struct {
     const float *q, *k, *v;
     float *out;
     int n_tok, n_head, n_kv, hd;
-    int64_t cap, pos0, window;
+    int64_t cap, pos0, window, last;
     float scale;
 } attn_job;
 
@@ -170,12 +189,13 @@ static void attn_worker(void *arg, int ith, int nth) {
         const int t = (int)(th / j->n_head), h = (int)(th % j->n_head), kvh = h / group;
         const int64_t pos = j->pos0 + t;
         const int64_t lo = pos - j->window + 1 > 0 ? pos - j->window + 1 : 0;
+        const int64_t hi = j->last > pos ? j->last : pos;
         const float *qv = j->q + th * j->hd;
         float *o = j->out + th * j->hd;
         /* online softmax (one pass): running max m, normaliser l, accumulator o */
         float m = -INFINITY, l = 0;
         memset(o, 0, (size_t)j->hd * sizeof *o);
-        for (int64_t p = lo; p <= pos; p++) {
+        for (int64_t p = lo; p <= hi; p++) {
             const int64_t slot = p % j->cap;
             const float *kv = j->k + (slot * j->n_kv + kvh) * j->hd;
             const float *vv = j->v + (slot * j->n_kv + kvh) * j->hd;
@@ -196,9 +216,10 @@ static void attn_worker(void *arg, int ith, int nth) {
 }
 
 static void cpu_attention(void *vctx, const float *q, int n_tok, int n_head, int n_kv, int hd, const float *k,
-                          const float *v, int64_t cap, int64_t pos0, int64_t window, float scale, float *out) {
+                          const float *v, int64_t cap, int64_t pos0, int64_t window, int64_t last, float scale,
+                          float *out) {
     cpu_ctx *c = vctx;
-    attn_job j = {q, k, v, out, n_tok, n_head, n_kv, hd, cap, pos0, window, scale};
+    attn_job j = {q, k, v, out, n_tok, n_head, n_kv, hd, cap, pos0, window, last, scale};
     g4_pool_run(c->pool, attn_worker, &j);
 }
 
@@ -212,12 +233,15 @@ static const g4_backend_iface cpu_iface = {
     .get_rows = cpu_get_rows,
     .rmsnorm = cpu_rmsnorm,
     .rope = cpu_rope,
+    .layernorm = cpu_layernorm,
+    .add_bias = cpu_add_bias,
     .attention = cpu_attention,
     .geglu = cpu_geglu,
     .add_scale = cpu_add_scale,
     .softcap = cpu_softcap,
     .copy = cpu_copy,
     .download = cpu_copy,
+    .upload = cpu_copy,
     .sync = NULL,
 };
 

@@ -22,6 +22,10 @@
 
 #define CFG_PAD 16
 
+const char *const g4_mm_id_keys[G4_N_MM_IDS] = {"gemma4.boi_token_id", "gemma4.eoi_token_id", "gemma4.image_token_id",
+                                                  "gemma4.video_token_id", "gemma4.boa_token_id", "gemma4.eoa_token_id",
+                                                  "gemma4.audio_token_id"};
+
 void g4_config_set_gemma4_defaults(g4_config *c) {
     static const int eos[] = {1, 106, 50};          /* <eos>, <turn|>, <|tool_response> */
     static const int suppress[] = {258883, 258882}; /* <audio|>, <image|> */
@@ -36,6 +40,13 @@ void g4_config_set_gemma4_defaults(g4_config *c) {
     memcpy(c->eos_ids, eos, sizeof eos);
     c->n_suppress = 2;
     memcpy(c->suppress_ids, suppress, sizeof suppress);
+    c->posemb_size = 1120;
+    c->audio_dim = 640;
+    c->vision_eps = c->audio_eps = 1e-6f;
+    c->ln_eps = 1e-5f;
+    c->bidir_vision = 1;
+    c->boi_id = 255999, c->eoi_id = 258882, c->image_id = 258880, c->video_id = 258884;
+    c->boa_id = 256000, c->eoa_id = 258883, c->audio_id = 258881;
 }
 
 /* ---- validation ---------------------------------------------------------------------- */
@@ -120,6 +131,7 @@ typedef struct {
     const char *what; /* the file, for messages */
     const char *pre;  /* "text_config." or "" */
     char *err;
+    int bidir_vision; /* set by refuse_features */
 } cfg_ctx;
 
 /* Last member called key (Python's json keeps the last of duplicate keys); NULL if absent. */
@@ -253,6 +265,7 @@ static g4_status refuse_features(cfg_ctx *x, const cJSON *t, int old_gemma4) {
         return g4_errf(x->err, G4_EUNSUPPORTED, "%s: %shidden_activation \"%s\" not supported yet (want gelu_pytorch_tanh)",
                        x->what, x->pre, s);
     TRY(get_str(x, t, "use_bidirectional_attention", old_gemma4 ? NULL : "vision", &s, 1));
+    x->bidir_vision = s && !strcmp(s, "vision");
     if (s && !strcmp(s, "all")) return unsupported(x, "use_bidirectional_attention", "\"all\" (bidirectional text) is");
     if (s && strcmp(s, "vision") != 0)
         return g4_errf(x->err, G4_EFORMAT, "%s: %suse_bidirectional_attention: want \"vision\", \"all\" or null (got \"%s\")",
@@ -392,7 +405,7 @@ static g4_status parse_rope(cfg_ctx *x, const cJSON *t, g4_config *c) {
         if (!have[ty]) continue;
         char pre[64];
         snprintf(pre, sizeof pre, "%srope_parameters.%s.", x->pre, lt_name[ty]);
-        cfg_ctx y = {x->what, pre, x->err};
+        cfg_ctx y = {x->what, pre, x->err, 0};
         const cJSON *e = obj_get(rp, lt_name[ty]);
         if (!cJSON_IsObject(e))
             return g4_errf(x->err, G4_EFORMAT, "%s: %srope_parameters.%s: missing or not an object", x->what,
@@ -507,11 +520,64 @@ static g4_status parse_text(cfg_ctx *x, const cJSON *t, const cJSON *top, int ol
     TRY(parse_rope(x, t, c));
     TRY(parse_token(x, t, top, "bos_token_id", &c->bos_id));
     TRY(parse_token(x, t, top, "pad_token_id", &c->pad_id));
+    c->bidir_vision = x->bidir_vision;
     return parse_eos(x, t, top, c);
 }
 
+/* vision_config / audio_config of a gemma4_unified config: the embedders' sizes and eps.  The
+ * patch geometry is fixed by the processor (16-px patches merged 3x3 = 48 px), so other values
+ * are refused rather than computed wrongly. */
+static g4_status parse_mm(cfg_ctx *x, const cJSON *root, g4_config *c) {
+    static const char *const ids[] = {"boi_token_id", "eoi_token_id", "image_token_id", "video_token_id",
+                                      "boa_token_id", "eoa_token_index", "audio_token_id"};
+    int *dst[] = {&c->boi_id, &c->eoi_id, &c->image_id, &c->video_id, &c->boa_id, &c->eoa_id, &c->audio_id};
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+        int isnull = 0;
+        TRY(get_int(x, root, ids[i], *dst[i], dst[i], &isnull)); /* range: checked when the embedders load */
+    }
+    const cJSON *v = obj_get(root, "vision_config");
+    if (v && !cJSON_IsNull(v)) {
+        if (!cJSON_IsObject(v)) return bad_type(x, "vision_config", "an object", v);
+        cfg_ctx y = *x;
+        y.pre = "vision_config.";
+        int ps = 0, pool = 0, out_dim = 0;
+        double eps = 0;
+        TRY(get_int(&y, v, "patch_size", 16, &ps, NULL));
+        TRY(get_int(&y, v, "pooling_kernel_size", 3, &pool, NULL));
+        if (ps != 16 || pool != 3)
+            return g4_errf(x->err, G4_EUNSUPPORTED, "%s: vision_config: patch_size %d x pooling %d not supported "
+                           "(the processor's 16 x 3 = 48-px patches only)", x->what, ps, pool);
+        TRY(get_int(&y, v, "mm_embed_dim", 3840, &c->mm_dim, NULL));
+        TRY(get_int(&y, v, "mm_posemb_size", 1120, &c->posemb_size, NULL));
+        TRY(get_int(&y, v, "output_proj_dims", c->mm_dim, &out_dim, NULL));
+        TRY(get_num(&y, v, "rms_norm_eps", 1e-6, &eps, NULL));
+        c->vision_eps = (float)eps;
+        if (c->mm_dim < 1 || c->mm_dim > 65536 || c->posemb_size < 1 || c->posemb_size > 65536 || !(eps > 0))
+            return g4_errf(x->err, G4_EINVAL, "%s: vision_config: mm_embed_dim %d / mm_posemb_size %d / rms_norm_eps %g "
+                           "out of range", x->what, c->mm_dim, c->posemb_size, eps);
+        if (out_dim != c->mm_dim)
+            return g4_errf(x->err, G4_EUNSUPPORTED, "%s: vision_config.output_proj_dims %d != mm_embed_dim %d not supported",
+                           x->what, out_dim, c->mm_dim);
+    }
+    const cJSON *a = obj_get(root, "audio_config");
+    if (a && !cJSON_IsNull(a)) {
+        if (!cJSON_IsObject(a)) return bad_type(x, "audio_config", "an object", a);
+        cfg_ctx y = *x;
+        y.pre = "audio_config.";
+        double eps = 0;
+        TRY(get_int(&y, a, "audio_embed_dim", 640, &c->audio_dim, NULL));
+        TRY(get_num(&y, a, "rms_norm_eps", 1e-6, &eps, NULL));
+        c->audio_eps = (float)eps;
+        if (c->audio_dim != 640)
+            return g4_errf(x->err, G4_EUNSUPPORTED, "%s: audio_config.audio_embed_dim %d not supported (the processor's "
+                           "640-sample frames only)", x->what, c->audio_dim);
+        if (!(eps > 0)) return g4_errf(x->err, G4_EINVAL, "%s: audio_config.rms_norm_eps must be > 0", x->what);
+    }
+    return G4_OK;
+}
+
 static g4_status parse_root(const cJSON *root, const char *what, g4_config *c, char *err) {
-    cfg_ctx x = {what, "", err};
+    cfg_ctx x = {what, "", err, 0};
     if (!cJSON_IsObject(root)) return g4_errf(err, G4_EFORMAT, "%s: top level is not a JSON object", what);
     const char *mt = NULL;
     TRY(get_str(&x, root, "model_type", NULL, &mt, 1));
@@ -539,7 +605,10 @@ static g4_status parse_root(const cJSON *root, const char *what, g4_config *c, c
     else if (tmt)
         return g4_errf(err, G4_EUNSUPPORTED, "%s: text_config.model_type \"%s\" not supported (want gemma4_unified_text)",
                        what, tmt);
-    return parse_text(&x, t, root, old, c);
+    TRY(parse_text(&x, t, root, old, c));
+    x.pre = "";
+    if (!c->mm_dim) c->mm_dim = c->d_model;
+    return parse_mm(&x, root, c);
 }
 
 g4_status g4_hfconfig_parse(const char *json, size_t len, const char *what, g4_config *c, char *err) {

@@ -46,6 +46,16 @@ typedef struct {
     int bos_id, eos_id, pad_id;
     int n_eos;  int eos_ids[G4_MAX_EOS];       /* generation stop ids */
     int n_suppress; int suppress_ids[G4_MAX_EOS]; /* logits forced to -inf when sampling */
+    /* multimodal (Gemma4UnifiedConfig's vision_config / audio_config and token ids, §2-§4); whether
+     * the embedders are there is decided by the weights (g4_weights.vision/audio) */
+    int mm_dim;           /* vision_config.mm_embed_dim (patch dense output = projection input) */
+    int posemb_size;      /* vision_config.mm_posemb_size: rows per axis of the position table */
+    int audio_dim;        /* audio_config.audio_embed_dim: samples per audio token (640) */
+    float vision_eps;     /* vision_config.rms_norm_eps (pre-projection RMSNorm) */
+    float audio_eps;      /* audio_config.rms_norm_eps */
+    float ln_eps;         /* the vision LayerNorms' eps (torch default 1e-5) */
+    int bidir_vision;     /* use_bidirectional_attention == "vision": image blocks see each other in sliding layers */
+    int boi_id, eoi_id, image_id, video_id, boa_id, eoa_id, audio_id;
 } g4_config;
 
 static inline int g4_layer_d_head(const g4_config *c, int l) { return c->is_full[l] ? c->d_head_full : c->d_head_swa; }
@@ -56,6 +66,16 @@ static inline int g4_layer_n_kv(const g4_config *c, int l) { return c->is_full[l
 static inline int g4_rope_dims_full(const g4_config *c) {
     return 2 * (int)(c->rope_partial_full * (float)c->d_head_full / 2.0f);
 }
+
+/* The multimodal token ids in a fixed order (boi, eoi, image, video, boa, eoa, audio) with their GGUF
+ * keys ("gemma4.boi_token_id", ...: ours; llama.cpp looks the tokens up by text instead). */
+#define G4_N_MM_IDS 7
+extern const char *const g4_mm_id_keys[G4_N_MM_IDS];
+static inline int *g4_config_mm_id(g4_config *c, int i) {
+    int *p[G4_N_MM_IDS] = {&c->boi_id, &c->eoi_id, &c->image_id, &c->video_id, &c->boa_id, &c->eoa_id, &c->audio_id};
+    return p[i];
+}
+static inline int g4_config_mm_id_value(const g4_config *c, int i) { return *g4_config_mm_id((g4_config *)c, i); }
 
 /* The 12B's generation defaults (eos 1,106,50; suppress 258883, 258882), used when the
  * file does not say otherwise. */

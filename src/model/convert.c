@@ -7,6 +7,7 @@
 
 #include "../core/quant.h"
 #include "../text/tokenizer.h"
+#include "convert_internal.h"
 #include "gguf.h"
 
 /* llama.cpp's llama_ftype for general.file_type */
@@ -21,12 +22,7 @@ static int file_type_of(int type) {
     }
 }
 
-typedef struct {
-    void **bufs;
-    int n, cap;
-} buflist;
-
-static void *buflist_alloc(buflist *b, size_t n) {
+void *g4_buflist_alloc(g4_buflist *b, size_t n) {
     if (b->n == b->cap) {
         int nc = b->cap ? b->cap * 2 : 64;
         void **nb = g4_realloc(b->bufs, (size_t)nc * sizeof *nb);
@@ -39,13 +35,12 @@ static void *buflist_alloc(buflist *b, size_t n) {
     return p;
 }
 
-static void buflist_free(buflist *b) {
+void g4_buflist_free(g4_buflist *b) {
     for (int i = 0; i < b->n; i++) g4_free(b->bufs[i]);
     g4_free(b->bufs);
 }
 
-/* Add tensor t as `type` (converting through f32 when the types differ). */
-static g4_status add_as(g4_gguf_writer *w, buflist *bl, const g4_tensor *t, int type, char *err, const char *path) {
+g4_status g4_convert_add_as(g4_gguf_writer *w, g4_buflist *bl, const g4_tensor *t, int type, char *err, const char *path) {
     if ((int)t->type == type)
         return g4_gguf_add_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data, t->nbytes);
     const g4_type_info *src = g4_type_get(t->type), *dst = g4_type_get(type);
@@ -54,7 +49,7 @@ static g4_status add_as(g4_gguf_writer *w, buflist *bl, const g4_tensor *t, int 
     if (!rb) return g4_errf(err, G4_EINVAL, "%s: tensor %s: row of %lld does not fit %s blocks", path, t->name,
                             (long long)row, dst->name);
     float *tmp = g4_malloc((size_t)row * sizeof(float));
-    uint8_t *out = buflist_alloc(bl, rb * (size_t)rows);
+    uint8_t *out = g4_buflist_alloc(bl, rb * (size_t)rows);
     if (!tmp || !out) { g4_free(tmp); return g4_errf(err, G4_ENOMEM, "%s: out of memory converting %s", path, t->name); }
     const size_t srb = g4_row_size(t->type, row);
     for (int64_t r = 0; r < rows; r++) {
@@ -135,11 +130,20 @@ static g4_status write_keys(g4_gguf_writer *w, const g4_model *m, int type, char
     for (int i = 0; i < c->n_suppress; i++) /* ids past a small vocabulary would be out of range */
         if (c->suppress_ids[i] < c->n_vocab) sup[n_sup++] = c->suppress_ids[i];
     if (n_sup) TRY(g4_gguf_set_arr(w, "tokenizer.ggml.suppress_tokens", G4_GGUF_INT32, sup, (uint64_t)n_sup));
+    /* the multimodal token ids (llama.cpp finds them by their text; a tokenizer-less file needs them) */
+    if (m->w.has_vision || m->w.has_audio)
+        for (int i = 0; i < G4_N_MM_IDS; i++) TRY(g4_gguf_set_u32(w, g4_mm_id_keys[i], (uint32_t)g4_config_mm_id_value(c, i)));
 #undef TRY
     return G4_OK;
 }
 
+static int is_mm_tensor(const char *name) { return !strncmp(name, "v.", 2) || !strncmp(name, "mm.", 3); }
+
 g4_status g4_model_write_gguf(const g4_model *m, const char *path, int type, char *err) {
+    return g4_model_write_gguf_ex(m, path, type, 1, err);
+}
+
+g4_status g4_model_write_gguf_ex(const g4_model *m, const char *path, int type, int with_mm, char *err) {
     const g4_type_info *ti = g4_type_get(type);
     if (!ti || !ti->from_f32 || file_type_of(type) < 0)
         return g4_errf(err, G4_EUNSUPPORTED, "%s: writing type %s not supported yet (f32, f16, bf16, q8_0, q4_0)", path,
@@ -148,7 +152,7 @@ g4_status g4_model_write_gguf(const g4_model *m, const char *path, int type, cha
     if (c->arch != G4_ARCH_GEMMA4)
         return g4_errf(err, G4_EUNSUPPORTED, "%s: writing Gemma 3 models not supported yet (gemma4 only)", path);
     g4_gguf_writer *w = g4_gguf_writer_new();
-    buflist bl = {0};
+    g4_buflist bl = {0};
     float *rope = NULL;
     if (err) err[0] = 0;
     if (!w) return g4_errf(err, G4_ENOMEM, "%s: out of memory", path);
@@ -171,16 +175,18 @@ g4_status g4_model_write_gguf(const g4_model *m, const char *path, int type, cha
     for (int i = 0; i < m->n_tensors && !st; i++) {
         const g4_tensor *t = &m->tensors[i];
         if (!strcmp(t->name, "rope_freqs.weight")) continue; /* rewritten above */
+        if (is_mm_tensor(t->name)) continue;                  /* below, in llama.cpp's mmproj layout */
         const int is_matrix = t->n_dims >= 2 && t->ne[1] > 1;
         int want = G4_TYPE_F32;
         if (is_matrix) want = g4_row_size(type, t->ne[0]) ? type : G4_TYPE_F16;
-        st = add_as(w, &bl, t, want, err, path);
+        st = g4_convert_add_as(w, &bl, t, want, err, path);
         if (st == G4_ENOMEM && err && !err[0]) g4_errf(err, st, "%s: out of memory", path);
     }
+    if (!st && with_mm) st = g4_convert_add_mm(w, &bl, m, type, path, err);
     if (!st) st = g4_gguf_writer_write(w, path, err);
 done:
     g4_gguf_writer_free(w);
-    buflist_free(&bl);
+    g4_buflist_free(&bl);
     g4_free(rope);
     return st;
 }

@@ -10,7 +10,13 @@
 
 #include "model.h"
 
-/* type: a weight type with a quantizer (g4_type_get(type)->from_f32 != NULL). */
+/* type: a weight type with a quantizer (g4_type_get(type)->from_f32 != NULL).  The vision/audio
+ * embedders, when the model has them, go into the same file (with_mm) under llama.cpp's mmproj
+ * names and layout; g4_model_write_gguf is g4_model_write_gguf_ex with with_mm = 1. */
 g4_status g4_model_write_gguf(const g4_model *m, const char *path, int type, char *err);
+g4_status g4_model_write_gguf_ex(const g4_model *m, const char *path, int type, int with_mm, char *err);
+
+/* The embedders alone, as a llama.cpp mmproj file (`clip`, projectors gemma4uv / gemma4ua). */
+g4_status g4_model_write_mmproj(const g4_model *m, const char *path, int type, char *err);
 
 #endif

@@ -41,4 +41,14 @@ g4_status g4_ctx_truncate(g4_ctx *c, int64_t n_past, char *err);
  * else only for the last token.  Errors: id out of range, context full. */
 g4_status g4_ctx_eval(g4_ctx *c, const int *ids, int n, float *logits, int all_logits, char *err);
 
+/* Evaluate n rows of soft-token embeddings ([n][d_model], host memory) at the next positions;
+ * bidir: the rows are one image block (bidirectional in the sliding layers), which must fit in
+ * one batch.  logits as for g4_ctx_eval; NULL when none are wanted (also for g4_ctx_eval). */
+g4_status g4_ctx_eval_embd(g4_ctx *c, const float *embd, int n, int bidir, float *logits, int all_logits, char *err);
+
+/* The embedders (embed.c): n patches of 6912 floats in HF order (y, x, c) with their (x, y) patch
+ * positions, or n audio frames of 640 samples -> n rows of d_model floats in out (host memory). */
+g4_status g4_ctx_embed_image(g4_ctx *c, const float *patches, const int *pos_xy, int n, float *out, char *err);
+g4_status g4_ctx_embed_audio(g4_ctx *c, const float *frames, int n, float *out, char *err);
+
 #endif

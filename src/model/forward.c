@@ -46,7 +46,8 @@ g4_status g4_ctx_new(g4_ctx **out, const g4_model *m, const g4_ctx_params *pin, 
     g4_status st = g4_backend_cpu_new(&c->be, p.n_threads, err);
     if (st) { g4_free(c); return st; }
     const int64_t B = p.n_batch, hdm = max_head_dim(cf);
-    const int64_t max_row = G4_MAX(G4_MAX((int64_t)cf->d_model, (int64_t)cf->d_ff), (int64_t)cf->n_head * hdm);
+    int64_t max_row = G4_MAX(G4_MAX((int64_t)cf->d_model, (int64_t)cf->d_ff), (int64_t)cf->n_head * hdm);
+    if (m->w.has_vision) max_row = G4_MAX(max_row, (int64_t)G4_PATCH_DIM_MODEL); /* the patch embedder's rows */
     if (BE(c)->reserve(BC(c), max_row)) goto oom;
     for (int l = 0; l < cf->n_layer; l++) {
         const int64_t w = (int64_t)g4_layer_n_kv(cf, l) * g4_layer_d_head(cf, l);
@@ -119,8 +120,12 @@ static void rope_table(float *cs, float *sn, int n_tok, int64_t pos0, int n_pair
     }
 }
 
-/* One batch of B tokens at positions pos0..pos0+B-1; writes logits for rows [first_row, B). */
-static void forward_batch(g4_ctx *c, const int *ids, int B, int64_t pos0, float *logits, int first_row) {
+/* One batch of B tokens at positions pos0..pos0+B-1 -- token ids, or (ids NULL) rows of embeddings
+ * from the vision/audio embedders, which enter the residual stream unscaled; bidir makes the batch
+ * one bidirectional block in the sliding layers (an image, spec §2.5).  Writes logits for rows
+ * [first_row, B). */
+static void forward_batch(g4_ctx *c, const int *ids, const float *embd, int bidir, int B, int64_t pos0, float *logits,
+                          int first_row) {
     const g4_model *m = c->model;
     const g4_config *cf = &m->cfg;
     const g4_weights *w = &m->w;
@@ -130,8 +135,9 @@ static void forward_batch(g4_ctx *c, const int *ids, int B, int64_t pos0, float 
     (void)eps_n;
     const float eps = cf->rms_eps;
 
-    /* embeddings, scaled by sqrt(d_model) (Gemma4UnifiedTextScaledWordEmbedding) */
-    be->get_rows(bc, w->tok_embd, ids, B, sqrtf((float)d), c->h);
+    /* embeddings, scaled by sqrt(d_model) (Gemma4UnifiedTextScaledWordEmbedding); soft tokens as given */
+    if (ids) be->get_rows(bc, w->tok_embd, ids, B, sqrtf((float)d), c->h);
+    else be->upload(bc, c->h, embd, B * d);
 
     const int pairs_swa = cf->d_head_swa / 2, pairs_full = g4_rope_dims_full(cf) / 2;
     rope_table(c->cos_swa, c->sin_swa, B, pos0, pairs_swa, cf->d_head_swa, cf->rope_theta_swa, 1.0f);
@@ -169,7 +175,9 @@ static void forward_batch(g4_ctx *c, const int *ids, int B, int64_t pos0, float 
         }
         /* softmax(q k^T * scale + mask) v (scale 1.0 for Gemma 4); sliding layers see the last `swa` positions */
         const int64_t window = full ? INT64_MAX / 2 : cf->swa;
-        be->attention(bc, c->q, B, nh, nkv, hd, c->k[l], c->v[l], c->cap[l], pos0, window, cf->attn_scale, c->att);
+        const int64_t last = bidir && !full ? pos0 + B - 1 : -1; /* full layers stay causal (HF generate) */
+        be->attention(bc, c->q, B, nh, nkv, hd, c->k[l], c->v[l], c->cap[l], pos0, window, last, cf->attn_scale,
+                      c->att);
         /* h += post_attention_layernorm(att Wo) */
         be->matmul(bc, L->attn_output, c->att, B, c->o);
         be->rmsnorm(bc, c->o, L->post_attn_norm->data, B, d, eps);
@@ -207,8 +215,30 @@ g4_status g4_ctx_eval(g4_ctx *c, const int *ids, int n, float *logits, int all_l
         const int B = G4_MIN(n - done, c->p.n_batch);
         const int last_chunk = done + B == n;
         float *out = all_logits ? logits + (int64_t)done * cf->n_vocab : logits;
-        const int first_row = all_logits ? 0 : (last_chunk ? B - 1 : B);
-        forward_batch(c, ids + done, B, c->n_past, out, first_row);
+        const int first_row = !logits ? B : all_logits ? 0 : (last_chunk ? B - 1 : B); /* NULL: no logits wanted */
+        forward_batch(c, ids + done, NULL, 0, B, c->n_past, out, first_row);
+        c->n_past += B;
+        done += B;
+    }
+    return G4_OK;
+}
+
+g4_status g4_ctx_eval_embd(g4_ctx *c, const float *embd, int n, int bidir, float *logits, int all_logits, char *err) {
+    const g4_config *cf = &c->model->cfg;
+    if (n <= 0) return g4_errf(err, G4_EINVAL, "eval: no embeddings");
+    if (c->n_past + n > c->p.n_ctx)
+        return g4_errf(err, G4_EINVAL, "context full: %lld + %d tokens > n_ctx %d", (long long)c->n_past, n, c->p.n_ctx);
+    /* a bidirectional block must be one batch: its first tokens attend to its last ones */
+    if (bidir && n > c->p.n_batch)
+        return g4_errf(err, G4_EINVAL, "an image of %d soft tokens needs a batch size of at least %d (n_batch is %d)", n, n,
+                       c->p.n_batch);
+    for (int done = 0; done < n;) {
+        const int B = G4_MIN(n - done, c->p.n_batch);
+        const int last_chunk = done + B == n;
+        float *out = all_logits ? logits + (int64_t)done * cf->n_vocab : logits;
+        const int first_row = !logits ? B : all_logits ? 0 : (last_chunk ? B - 1 : B); /* NULL: no logits wanted */
+        forward_batch(c, NULL, embd + (int64_t)done * cf->d_model, bidir && cf->bidir_vision, B, c->n_past, out,
+                      first_row);
         c->n_past += B;
         done += B;
     }

@@ -36,9 +36,38 @@ static const struct { const char *hf, *gguf; } layer_names[] = {
 
 static const char *hf_prefixes[] = {"model.language_model.", "model.", "language_model.model.", ""};
 
-/* Writes the canonical name of HF tensor `hf` into out; returns 0 if it is not a decoder tensor
- * (vision/audio embedders are handled by the multimodal code later). */
+/* The embedders under llama.cpp's mmproj names.  On disk (save_pretrained, the real checkpoint) the
+ * vision embedder is "model.vision_embedder.*" and its projection "model.embed_vision.embedding_projection";
+ * in memory transformers calls them embed_vision.* / embed_vision.multimodal_embedder.*: both read. */
+static const struct { const char *hf, *gguf; } mm_names[] = {
+    {"vision_embedder.patch_ln1.weight", "v.patch_norm.1.weight"},
+    {"vision_embedder.patch_ln1.bias", "v.patch_norm.1.bias"},
+    {"vision_embedder.patch_dense.weight", "v.patch_embd.weight"},
+    {"vision_embedder.patch_dense.bias", "v.patch_embd.bias"},
+    {"vision_embedder.patch_ln2.weight", "v.patch_norm.2.weight"},
+    {"vision_embedder.patch_ln2.bias", "v.patch_norm.2.bias"},
+    {"vision_embedder.pos_embedding", "v.position_embd.weight"},
+    {"vision_embedder.pos_norm.weight", "v.patch_norm.3.weight"},
+    {"vision_embedder.pos_norm.bias", "v.patch_norm.3.bias"},
+    {"embed_vision.embedding_projection.weight", "mm.input_projection.weight"},
+    {"embed_vision.patch_ln1.weight", "v.patch_norm.1.weight"},
+    {"embed_vision.patch_ln1.bias", "v.patch_norm.1.bias"},
+    {"embed_vision.patch_dense.weight", "v.patch_embd.weight"},
+    {"embed_vision.patch_dense.bias", "v.patch_embd.bias"},
+    {"embed_vision.patch_ln2.weight", "v.patch_norm.2.weight"},
+    {"embed_vision.patch_ln2.bias", "v.patch_norm.2.bias"},
+    {"embed_vision.pos_embedding", "v.position_embd.weight"},
+    {"embed_vision.pos_norm.weight", "v.patch_norm.3.weight"},
+    {"embed_vision.pos_norm.bias", "v.patch_norm.3.bias"},
+    {"embed_vision.multimodal_embedder.embedding_projection.weight", "mm.input_projection.weight"},
+    {"embed_audio.embedding_projection.weight", "mm.a.input_projection.weight"},
+};
+
+/* Writes the canonical name of HF tensor `hf` into out; returns 0 if the engine does not use it. */
 static int hf_to_canonical(const char *hf, char *out, size_t outlen) {
+    if (!strncmp(hf, "model.", 6))
+        for (size_t i = 0; i < sizeof mm_names / sizeof *mm_names; i++)
+            if (!strcmp(hf + 6, mm_names[i].hf)) { snprintf(out, outlen, "%s", mm_names[i].gguf); return 1; }
     for (size_t p = 0; p < sizeof hf_prefixes / sizeof *hf_prefixes; p++) {
         size_t pl = strlen(hf_prefixes[p]);
         if (strncmp(hf, hf_prefixes[p], pl) != 0) continue;
@@ -70,8 +99,9 @@ static g4_status check_aligned(const g4_tensor *t, const char *name, const char 
                    path, name, (int)a);
 }
 
+/* Appends the tensors of one source to m's table; their names go into *names_store. */
 static g4_status table_build(g4_model *m, int n_src, const g4_tensor *(*get)(void *, int64_t), void *src,
-                             int hf, char *err) {
+                             int hf, char **names_store, char *err) {
     size_t names_len = 0;
     char buf[256];
     for (int i = 0; i < n_src; i++) {
@@ -79,10 +109,11 @@ static g4_status table_build(g4_model *m, int n_src, const g4_tensor *(*get)(voi
         if (hf) { if (hf_to_canonical(t->name, buf, sizeof buf)) names_len += strlen(buf) + 1; }
         else names_len += strlen(t->name) + 1;
     }
-    m->tensors = g4_calloc((size_t)n_src + 1, sizeof *m->tensors);
-    m->names = g4_malloc(names_len + 1);
-    if (!m->tensors || !m->names) return g4_errf(err, G4_ENOMEM, "%s: out of memory", m->path);
-    char *np = m->names;
+    g4_tensor *nt = g4_realloc(m->tensors, ((size_t)m->n_tensors + (size_t)n_src + 1) * sizeof *m->tensors);
+    if (nt) m->tensors = nt;
+    *names_store = g4_malloc(names_len + 1);
+    if (!nt || !*names_store) return g4_errf(err, G4_ENOMEM, "%s: out of memory", m->path);
+    char *np = *names_store;
     for (int i = 0; i < n_src; i++) {
         const g4_tensor *t = get(src, i);
         const char *name = t->name;
@@ -146,7 +177,7 @@ static g4_status config_from_gguf(g4_model *m, char *err) {
     if (!(alen == 6 && !memcmp(arch, "gemma4", 6)) && !is_g3) {
         if (alen >= 4 && !memcmp(arch, "clip", 4))
             return g4_errf(err, G4_EINVAL, "%s: this is a multimodal projector (mmproj) file; load the text model "
-                           "with -m and this file with --mmproj (multimodal input: not supported yet)", path);
+                           "with -m and this file with --mmproj", path);
         return g4_errf(err, G4_EUNSUPPORTED, "%s: architecture '%.*s' not supported yet (want gemma4 or gemma3)", path,
                        (int)G4_MIN(alen, 64), arch);
     }
@@ -253,6 +284,8 @@ static g4_status config_from_gguf(g4_model *m, char *err) {
     if (g4_gguf_get_u32(f, "tokenizer.ggml.bos_token_id", &u)) c->bos_id = (int)u;
     if (g4_gguf_get_u32(f, "tokenizer.ggml.eos_token_id", &u)) c->eos_id = (int)u;
     if (g4_gguf_get_u32(f, "tokenizer.ggml.padding_token_id", &u)) c->pad_id = (int)u;
+    for (int i = 0; i < G4_N_MM_IDS; i++)
+        if (g4_gguf_get_u32(f, g4_mm_id_keys[i], &u) && u <= INT32_MAX) *g4_config_mm_id(c, i) = (int)u;
     if (g4_gguf_get_arr(f, "tokenizer.ggml.suppress_tokens", &et, &n, &pat)) {
         c->n_suppress = 0;
         for (uint64_t i = 0; i < n && c->n_suppress < G4_MAX_EOS; i++) {
@@ -310,11 +343,68 @@ static g4_status bind_vec(binder *b, const char *name, int64_t n, const g4_tenso
     return G4_OK;
 }
 
+/* The embedders, when their tensors are there (HF dir, our GGUF, or an mmproj file).  Sizes come
+ * from the tensors and must agree with each other and with the config. */
+static g4_status bind_mm(binder *b) {
+    g4_model *m = b->m;
+    g4_config *c = &m->cfg;
+    g4_weights *w = &m->w;
+    g4_vision_weights *v = &w->vis;
+    g4_status st;
+    const int64_t d = c->d_model, P = G4_PATCH_DIM_MODEL;
+    const g4_tensor *dense = g4_model_tensor(m, "v.patch_embd.weight");
+    if (dense) {
+        if (m->source == G4_SRC_GGUF) c->mm_dim = (int)G4_MIN(dense->ne[1], (int64_t)INT32_MAX);
+        const int64_t mm = c->mm_dim;
+        if ((st = bind_vec(b, "v.patch_norm.1.weight", P, &v->ln1_w))) return st;
+        if ((st = bind_vec(b, "v.patch_norm.1.bias", P, &v->ln1_b))) return st;
+        if ((st = bind(b, "v.patch_embd.weight", 0, P, mm, &v->dense))) return st;
+        if ((st = bind_vec(b, "v.patch_embd.bias", mm, &v->dense_b))) return st;
+        if ((st = bind_vec(b, "v.patch_norm.2.weight", mm, &v->ln2_w))) return st;
+        if ((st = bind_vec(b, "v.patch_norm.2.bias", mm, &v->ln2_b))) return st;
+        if ((st = bind_vec(b, "v.patch_norm.3.weight", mm, &v->ln3_w))) return st;
+        if ((st = bind_vec(b, "v.patch_norm.3.bias", mm, &v->ln3_b))) return st;
+        if ((st = bind(b, "mm.input_projection.weight", 0, mm, d, &v->proj))) return st;
+        const g4_tensor *pos = g4_model_tensor(m, "v.position_embd.weight");
+        if (!pos) return g4_errf(b->err, G4_EFORMAT, "%s: missing tensor v.position_embd.weight", m->path);
+        /* HF keeps [posemb][2][mm] (ne = mm, 2, posemb); llama.cpp's mmproj [2][posemb][mm] */
+        v->pos_interleaved = m->source == G4_SRC_HF;
+        if (!v->pos_interleaved) c->posemb_size = (int)G4_MIN(pos->ne[1], (int64_t)INT32_MAX);
+        const int64_t want1 = v->pos_interleaved ? 2 : c->posemb_size, want2 = v->pos_interleaved ? c->posemb_size : 2;
+        if (pos->ne[0] != mm || pos->ne[1] != want1 || pos->ne[2] != want2 || pos->ne[3] != 1 || !g4_type_get(pos->type) ||
+            g4_type_get(pos->type)->blck != 1)
+            return g4_errf(b->err, G4_EFORMAT, "%s: tensor v.position_embd.weight has shape [%lld, %lld, %lld] type %d, "
+                           "want an f32/f16/bf16 [%lld, %lld, %lld]", m->path, (long long)pos->ne[0], (long long)pos->ne[1],
+                           (long long)pos->ne[2], (int)pos->type, (long long)mm, (long long)want1, (long long)want2);
+        v->pos = *pos;
+        v->pos.ne[1] = 2 * (int64_t)c->posemb_size;
+        v->pos.ne[2] = 1;
+        v->patch_chw = m->source == G4_SRC_GGUF;
+        w->has_vision = 1;
+        const int vid[] = {c->boi_id, c->eoi_id, c->image_id, c->video_id};
+        for (int i = 0; i < 4; i++)
+            if (vid[i] < 0 || vid[i] >= c->n_vocab)
+                return g4_errf(b->err, G4_EFORMAT, "%s: image token id %d outside the vocabulary (%d)", m->path, vid[i], c->n_vocab);
+    }
+    if (g4_model_tensor(m, "mm.a.input_projection.weight")) {
+        if ((st = bind(b, "mm.a.input_projection.weight", 0, c->audio_dim, d, &w->audio_proj))) return st;
+        w->has_audio = 1;
+        const int aid[] = {c->boa_id, c->eoa_id, c->audio_id};
+        for (int i = 0; i < 3; i++)
+            if (aid[i] < 0 || aid[i] >= c->n_vocab)
+                return g4_errf(b->err, G4_EFORMAT, "%s: audio token id %d outside the vocabulary (%d)", m->path, aid[i], c->n_vocab);
+    }
+    return G4_OK;
+}
+
 static g4_status bind_weights(g4_model *m, char *err) {
     g4_config *c = &m->cfg;
-    /* converted vectors: at most every norm of every layer + output norm + scalars */
+    /* converted vectors: at most every norm of every layer + output norm + scalars + embedder norms */
+    const g4_tensor *dense = g4_model_tensor(m, "v.patch_embd.weight");
+    const size_t mm_max = dense ? (size_t)G4_MAX(dense->ne[1], (int64_t)c->mm_dim) : 0;
     size_t floats = (size_t)c->d_model * (4 * (size_t)c->n_layer + 1) +
-                    2 * (size_t)G4_MAX(c->d_head_full, c->d_head_swa) * (size_t)c->n_layer + (size_t)c->n_layer;
+                    2 * (size_t)G4_MAX(c->d_head_full, c->d_head_swa) * (size_t)c->n_layer + (size_t)c->n_layer +
+                    (dense ? 2 * (size_t)G4_PATCH_DIM_MODEL + 7 * mm_max : 0);
     m->owned = g4_malloc(floats * sizeof(float));
     if (!m->owned) return g4_errf(err, G4_ENOMEM, "%s: out of memory", m->path);
     binder b = {m, m->owned, err, m->source == G4_SRC_HF && c->arch == G4_ARCH_GEMMA3};
@@ -357,6 +447,7 @@ static g4_status bind_weights(g4_model *m, char *err) {
         }
     }
 #undef NAME
+    if ((st = bind_mm(&b))) return st;
     m->owned_bytes = (size_t)((char *)b.owned - (char *)m->owned);
     return G4_OK;
 }
@@ -399,7 +490,7 @@ static g4_status load_hf(g4_model *m, char *err) {
     g4_free(json);
     if (st) return st;
     if ((st = g4_st_open_dir(&m->st, m->path, err))) return st;
-    return table_build(m, (int)g4_st_n_tensors(m->st), st_get, m->st, 1, err);
+    return table_build(m, (int)g4_st_n_tensors(m->st), st_get, m->st, 1, &m->names, err);
 }
 
 /* Everything after the GGUF is open (from a file or from memory). */
@@ -407,7 +498,7 @@ static g4_status load_gguf_opened(g4_model *m, char *err) {
     g4_status st;
     if (g4_gguf_n_tensors(m->gguf) > INT32_MAX) return g4_errf(err, G4_EFORMAT, "%s: too many tensors", m->path);
     if ((st = config_from_gguf(m, err))) return st;
-    return table_build(m, (int)g4_gguf_n_tensors(m->gguf), gguf_get, m->gguf, 0, err);
+    return table_build(m, (int)g4_gguf_n_tensors(m->gguf), gguf_get, m->gguf, 0, &m->names, err);
 }
 
 static g4_status load_gguf(g4_model *m, char *err) {
@@ -424,7 +515,40 @@ static g4_status load_finish(g4_model **out, g4_model *m, g4_status st, char *er
     return G4_OK;
 }
 
-g4_status g4_model_load(g4_model **out, const char *path, char *err) {
+/* Attach a llama.cpp mmproj file: a `clip` GGUF with the gemma4uv / gemma4ua projectors. */
+static g4_status load_mmproj(g4_model *m, const char *path, char *err) {
+    g4_status st = g4_gguf_open(&m->mmproj, path, err);
+    if (st) return st;
+    const char *arch; size_t alen;
+    if (!g4_gguf_get_str(m->mmproj, "general.architecture", &arch, &alen) || alen != 4 || memcmp(arch, "clip", 4))
+        return g4_errf(err, G4_EINVAL, "%s: not a multimodal projector file (general.architecture must be \"clip\")", path);
+    static const char *const keys[] = {"clip.vision.projector_type", "clip.audio.projector_type"};
+    static const char *const want[] = {"gemma4uv", "gemma4ua"};
+    int found = 0;
+    for (int i = 0; i < 2; i++) {
+        const char *pt; size_t pl;
+        if (!g4_gguf_get_str(m->mmproj, keys[i], &pt, &pl)) continue;
+        if (pl != strlen(want[i]) || memcmp(pt, want[i], pl))
+            return g4_errf(err, G4_EUNSUPPORTED, "%s: %s '%.*s' not supported (want %s: Gemma 4 12B's encoder-free "
+                           "embedders)", path, keys[i], (int)G4_MIN(pl, 64), pt, want[i]);
+        found++;
+    }
+    if (!found) return g4_errf(err, G4_EFORMAT, "%s: no clip.vision/audio.projector_type key", path);
+    /* (clip.vision.attention.layer_norm_epsilon is not read: llama.cpp's converter writes 1e-6 there, while
+     * the reference's patch LayerNorms use torch's default 1e-5, which we keep) */
+    for (int64_t i = 0; i < g4_gguf_n_tensors(m->mmproj); i++) {
+        const char *name = g4_gguf_tensor(m->mmproj, i)->name;
+        if (strncmp(name, "v.", 2) && strncmp(name, "mm.", 3)) continue;
+        if (g4_model_tensor(m, name))
+            return g4_errf(err, G4_EINVAL, "%s: tensor %s is already in the model file (it has its own embedders)", path, name);
+    }
+    if (g4_gguf_n_tensors(m->mmproj) > INT32_MAX) return g4_errf(err, G4_EFORMAT, "%s: too many tensors", path);
+    return table_build(m, (int)g4_gguf_n_tensors(m->mmproj), gguf_get, m->mmproj, 0, &m->names_mm, err);
+}
+
+g4_status g4_model_load(g4_model **out, const char *path, char *err) { return g4_model_load_mm(out, path, NULL, err); }
+
+g4_status g4_model_load_mm(g4_model **out, const char *path, const char *mmproj, char *err) {
     *out = NULL;
     struct stat sb;
     if (stat(path, &sb) != 0) return g4_errf(err, G4_EIO, "%s: %s", path, strerror(errno));
@@ -435,6 +559,7 @@ g4_status g4_model_load(g4_model **out, const char *path, char *err) {
     }
     m->source = S_ISDIR(sb.st_mode) ? G4_SRC_HF : G4_SRC_GGUF;
     g4_status st = m->source == G4_SRC_HF ? load_hf(m, err) : load_gguf(m, err);
+    if (!st && mmproj) st = load_mmproj(m, mmproj, err);
     return load_finish(out, m, st, err);
 }
 
@@ -456,8 +581,10 @@ void g4_model_free(g4_model *m) {
     if (!m) return;
     if (m->gguf) g4_gguf_close(m->gguf);
     if (m->st) g4_st_close(m->st);
+    if (m->mmproj) g4_gguf_close(m->mmproj);
     g4_free(m->tensors);
     g4_free(m->names);
+    g4_free(m->names_mm);
     g4_free(m->owned);
     g4_free(m->path);
     g4_free(m);
