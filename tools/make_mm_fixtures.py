@@ -12,8 +12,11 @@ Inputs (committed next to the fixture): two images decoded and preprocessed by G
 transformers.audio_utils.load_audio (torchcodec, 16 kHz mono) and chunked by the feature extractor, and a
 two-frame "video" through the video processor.  The prompt interleaves text, image, audio and video blocks.
 
-Reference: Gemma4UnifiedForConditionalGeneration with the masks of create_masks_for_generate (image/video
-blocks bidirectional in sliding layers only, spec §2.5), fp32; then 16 greedy decode steps (causal).
+Reference: Gemma4UnifiedForConditionalGeneration as generate() runs it (DynamicCache): the model's forward with
+mm_token_type_ids, which ORs the image/video blocks into BOTH the causal (full layers) and the sliding-window mask.
+(The class's create_masks_for_generate -- blocks in sliding layers only, window applied, what spec §2.5 describes --
+is used only for static-cache/compiled generation; the default path is checked against generate() below.)
+fp32; then 16 greedy decode steps (causal).
 Writes tests/data/mm/tiny-mm/: config.json, model.safetensors, expected.json, expected.bin (f32 logits:
 prefill [T, V] then decode [16, V]), img*.u8 (patches as bytes: value = byte * float32(1/255)), img*.pos
 (int32 x, y), audio.f32 (frames), vid.u8/vid.pos, embd_*.f32 (soft-token embeddings from the reference).
@@ -21,6 +24,7 @@ Usage: python tools/make_mm_fixtures.py  (pinned versions: tools/requirements.tx
 """
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -36,8 +40,12 @@ from transformers.models.gemma4_unified.video_processing_gemma4_unified import G
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "tests", "data", "mm")
 OUT = os.path.join(DATA, "tiny-mm")
-IDS = dict(boi_token_id=500, image_token_id=501, eoi_token_id=502, boa_token_id=503, audio_token_id=504,
-           eoa_token_index=505, video_token_id=506)
+# the ids of these tokens in tests/data/tokenizer/small-512.json, which becomes the model's tokenizer.json
+IDS = dict(boi_token_id=16, eoi_token_id=17, image_token_id=18, boa_token_id=19, eoa_token_index=20, audio_token_id=21,
+           video_token_id=22)
+TOKENIZER = os.path.join(HERE, "..", "tests", "data", "tokenizer", "small-512.json")
+TEMPLATE = os.path.join(HERE, "..", "..", "shared", "fixtures", "chat", "google-gemma-4-31B-it.jinja")
+N_GEN = 8
 N_DECODE = 16
 BUDGET = 70
 
@@ -58,7 +66,11 @@ def make_inputs():
     c = os.path.join(DATA, "speech.wav")
     if not os.path.exists(c):
         os.system(f"espeak-ng -w {c} -s 220 'seven cats' 2>/dev/null")
-    return a, b, c
+    v = os.path.join(DATA, "clip.mp4")
+    if not os.path.exists(v):  # 4 s, 10 fps, 96x64 test pattern + a 440 Hz tone
+        os.system(f"ffmpeg -v error -f lavfi -i testsrc=size=96x64:rate=10 -f lavfi -i sine=frequency=440:sample_rate=22050 "
+                  f"-t 4 -c:v mpeg4 -q:v 6 -c:a aac -b:a 32k -shortest {v}")
+    return a, b, c, v
 
 
 def build():
@@ -88,13 +100,14 @@ def build():
 
 
 def main():
-    img_a, img_b, wav = make_inputs()
+    img_a, img_b, wav, clip = make_inputs()
     model, tc = build()
     os.makedirs(OUT, exist_ok=True)
     model.save_pretrained(OUT, safe_serialization=True)
     gp = os.path.join(OUT, "generation_config.json")
     if os.path.exists(gp):
         os.remove(gp)
+    shutil.copy(TOKENIZER, os.path.join(OUT, "tokenizer.json"))
     model = Gemma4UnifiedForConditionalGeneration.from_pretrained(OUT, dtype=torch.float32).eval()
 
     ip = Gemma4UnifiedImageProcessor()
@@ -130,7 +143,7 @@ def main():
 
     # prompt: text, image a, text, audio, text, image b, text, video (2 frames with timestamp text), text
     rng = np.random.default_rng(5)
-    txt = lambda n: [int(x) for x in rng.integers(3, 480, size=n)]
+    txt = lambda n: [int(x) for x in rng.integers(25, 480, size=n)]  # ordinary tokens, no specials
     segs, ids, types = [], [], []
 
     def add(kind, toks, t, **kw):
@@ -164,13 +177,10 @@ def main():
             f.numpy().astype("<f4").tofile(os.path.join(OUT, f"embd_img{i}.f32"))
         model.model.get_audio_features(af["input_features"], af["input_features_mask"]).pooler_output[0, :n_audio] \
             .numpy().astype("<f4").tofile(os.path.join(OUT, "embd_audio.f32"))
-        # prefill with generate()'s masks (bidirectional image/video blocks in sliding layers only)
-        embeds = model.get_input_embeddings()(input_ids)
-        pos = torch.arange(len(ids))[None]
-        masks = model.create_masks_for_generate(model.config, embeds, None, None, pos, mm_token_type_ids=mm_types)
-        out = model(input_ids=input_ids, attention_mask=masks, mm_token_type_ids=mm_types, use_cache=True, **kw)
+        # prefill as generate() computes it: the forward with mm_token_type_ids (blocks in every layer)
+        out = model(input_ids=input_ids, mm_token_type_ids=mm_types, use_cache=True, **kw)
         prefill = out.logits[0].numpy()
-        causal = model(input_ids=input_ids, use_cache=False, **kw).logits[0].numpy()  # bare forward: other masks
+        causal = model(input_ids=input_ids, use_cache=False, **kw).logits[0].numpy()  # no blocks: plain causal
         past = out.past_key_values
         tok = int(out.logits[0, -1].argmax())
         dec, greedy = [], []
@@ -180,10 +190,13 @@ def main():
             past = o.past_key_values
             dec.append(o.logits[0].numpy())
             tok = int(o.logits[0, -1].argmax())
-        # the same through generate() itself, to be sure the hand-made masks are generate()'s
+        # the same through generate() itself: its first logits must be the prefill's last row
         gen = model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), mm_token_type_ids=mm_types,
-                             max_new_tokens=N_DECODE, do_sample=False, **kw)
-        assert gen[0, len(ids):].tolist() == greedy, (gen[0, len(ids):].tolist(), greedy)
+                             max_new_tokens=N_DECODE, do_sample=False, output_logits=True, return_dict_in_generate=True,
+                             **kw)
+        assert gen.sequences[0, len(ids):].tolist() == greedy, (gen.sequences[0, len(ids):].tolist(), greedy)
+        g0 = gen.logits[0][0].numpy()
+        assert np.abs(g0 - prefill[-1]).max() <= 1e-5 * np.abs(g0).max(), "generate() computes other masks"
     logits = np.concatenate([prefill] + dec, 0)
     logits.astype("<f4").tofile(os.path.join(OUT, "expected.bin"))
     s = np.sort(logits, -1)
@@ -197,6 +210,52 @@ def main():
         json.dump(meta, f, indent=1)
     print("T", len(ids), "soft", nsoft, "audio", n_audio, "video", nf, "x", n_per_frame, "mask effect",
           meta["mask_effect"], "margin", meta["min_top2_margin"], "greedy", greedy, file=sys.stderr)
+    end_to_end(model, img_a, img_b, wav, clip)
+
+
+def end_to_end(model, img_a, img_b, wav, clip):
+    """The whole reference pipeline on files: chat template + tokenizer + processor (torchcodec decoding,
+    resizing, placeholder expansion) + generate().  tests/cli_mm.sh runs `gemma4 run` on the same files and
+    compares the prompt ids and the greedy tokens."""
+    from transformers import PreTrainedTokenizerFast
+    from transformers.models.gemma4_unified.processing_gemma4_unified import Gemma4UnifiedProcessor
+    tok = PreTrainedTokenizerFast(tokenizer_file=TOKENIZER, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>",
+                                  unk_token="<unk>", extra_special_tokens={
+                                      "image_token": "<|image|>", "boi_token": "<|image>", "eoi_token": "<image|>",
+                                      "audio_token": "<|audio|>", "boa_token": "<|audio>", "eoa_token": "<audio|>"})
+    proc = Gemma4UnifiedProcessor(Gemma4UnifiedAudioFeatureExtractor(), Gemma4UnifiedImageProcessor(), tok,
+                                  Gemma4UnifiedVideoProcessor(), chat_template=open(TEMPLATE).read())
+    rel = lambda p: os.path.relpath(p, os.path.join(HERE, ".."))
+    cases = [
+        ("image", [("image", img_a), ("text", "What is in the picture?")], {}),
+        ("image-70", [("image", img_b), ("text", "Alpha.")], {"max_soft_tokens": 70}),
+        ("audio", [("text", "Transcribe:"), ("audio", wav)], {}),
+        ("video", [("video", clip), ("text", "What moves?")], {}),
+        ("mixed", [("image", img_b), ("text", "and"), ("audio", wav), ("image", img_a), ("text", "compare")], {}),
+    ]
+    out = []
+    for name, parts, kw in cases:
+        content = []
+        for kind, v in parts:
+            if kind == "text":
+                content.append({"type": "text", "text": v})
+            else:
+                content.append({"type": kind, ("url" if kind == "image" else "path"): v})
+        msgs = [{"role": "user", "content": content}]
+        inputs = proc.apply_chat_template(msgs, tokenize=True, return_dict=True, add_generation_prompt=True,
+                                          return_tensors="pt", processor_kwargs={"images_kwargs": kw})
+        with torch.no_grad():
+            res = model.generate(**inputs, max_new_tokens=N_GEN, do_sample=False, output_logits=True,
+                                 return_dict_in_generate=True)
+        gen = res.sequences
+        n = inputs["input_ids"].shape[1]
+        res.logits[0][0].numpy().astype("<f4").tofile(os.path.join(OUT, f"e2e-{name}.f32"))  # after the prompt
+        out.append(dict(name=name, parts=[[k, v if k == "text" else rel(v)] for k, v in parts],
+                        image_tokens=kw.get("max_soft_tokens", 280), prompt_ids=inputs["input_ids"][0].tolist(),
+                        generated=gen[0, n:].tolist()))
+        print(name, "prompt", n, "generated", out[-1]["generated"], file=sys.stderr)
+    with open(os.path.join(OUT, "e2e.json"), "w") as f:
+        json.dump(out, f)
 
 
 if __name__ == "__main__":

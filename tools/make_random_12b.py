@@ -6,7 +6,10 @@ Writes llama.cpp's `gemma4` layout (shared/spec/gemma4-12b.md §7) with random b
   --type q4_0 (~6.7 GB), q8_0 (~12.7 GB), q4_k_m (Q4_K matrices, Q6_K for ffn_down/attn_v/token_embd).
 A placeholder SentencePiece-style vocabulary (tokenizer.ggml.model = "llama") lets llama.cpp load it.
 Streams tensor by tensor, so memory stays small.  Do not commit the output.
-Usage: python tools/make_random_12b.py OUT.gguf --type q4_0 [--layers 48]
+--mmproj FILE also writes a random llama.cpp-style mmproj (f16, projectors gemma4uv + gemma4ua) of the real
+embedder shapes (6912 -> D patch dense, [2, 1120, D] positions, D -> D and 640 -> D projections) for
+`gemma4 bench --media`.
+Usage: python tools/make_random_12b.py OUT.gguf --type q4_0 [--layers 48] [--mmproj MMPROJ.gguf]
 """
 import argparse
 
@@ -46,6 +49,7 @@ def main():
     ap.add_argument("--layers", type=int, default=48)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--shape", default="12b", choices=sorted(SHAPES))
+    ap.add_argument("--mmproj", help="also write a random mmproj of the real embedder shapes here")
     a = ap.parse_args()
     global D, FF, NH, V, HD_SWA, HD_FULL, KV_SWA, KV_FULL
     D, FF, NH, V, HD_SWA, HD_FULL, KV_SWA, KV_FULL, WINDOW = SHAPES[a.shape]
@@ -132,6 +136,38 @@ def main():
         else:
             data = np.array([0.9], dtype=np.float32)
         w.write_tensor_data(data)
+    w.close()
+    if a.mmproj:
+        write_mmproj(a.mmproj, rng)
+
+
+def write_mmproj(path, rng):
+    """Random embedders in llama.cpp's mmproj layout (shared/spec/gemma4-12b.md §7), f16 matrices."""
+    P, POS, A = 6912, 1120, 640
+    w = gguf.GGUFWriter(path, "clip")
+    w.add_bool("clip.has_vision_encoder", True)
+    w.add_bool("clip.has_audio_encoder", True)
+    w.add_string("clip.vision.projector_type", "gemma4uv")
+    w.add_string("clip.audio.projector_type", "gemma4ua")
+    for k, v in (("clip.vision.patch_size", 16), ("clip.vision.embedding_length", D), ("clip.vision.projection_dim", D),
+                 ("clip.audio.embedding_length", A), ("clip.audio.num_mel_bins", A), ("clip.audio.projection_dim", D)):
+        w.add_uint32(k, v)
+    f16 = lambda *shape: (rng.standard_normal(shape, dtype=np.float32) * 0.02).astype(np.float16)
+    f32 = lambda n: (rng.random(n, dtype=np.float32) + 0.5)
+    w.add_tensor("v.patch_norm.1.weight", f32(P))
+    w.add_tensor("v.patch_norm.1.bias", f32(P) - 1)
+    w.add_tensor("v.patch_embd.weight", f16(D, P))
+    w.add_tensor("v.patch_embd.bias", f32(D) - 1)
+    w.add_tensor("v.patch_norm.2.weight", f32(D))
+    w.add_tensor("v.patch_norm.2.bias", f32(D) - 1)
+    w.add_tensor("v.position_embd.weight", f16(2, POS, D))
+    w.add_tensor("v.patch_norm.3.weight", f32(D))
+    w.add_tensor("v.patch_norm.3.bias", f32(D) - 1)
+    w.add_tensor("mm.input_projection.weight", f16(D, D))
+    w.add_tensor("mm.a.input_projection.weight", f16(D, A))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
     w.close()
 
 

@@ -34,6 +34,46 @@ static int bench_eval(g4_ctx *c, int n_prompt, int n_gen, float *logits, int n_v
     return ok;
 }
 
+/* Multimodal: embedding time and prefill time of a 280-token image (a 14 x 20 patch grid of
+ * pseudo-random pixels) and a 30 s clip (750 frames of a tone), each as a block into an empty context. */
+static int bench_media(g4_ctx *c, const g4_model *m, long reps) {
+    char err[G4_ERR_LEN];
+    const int d = m->cfg.d_model;
+    for (int kind = 0; kind < 2; kind++) {
+        if (kind == 0 ? !m->w.has_vision : !m->w.has_audio) continue;
+        const int n = kind == 0 ? 280 : 750, width = kind == 0 ? 6912 : 640;
+        float *in = malloc(sizeof(float) * (size_t)n * (size_t)width), *e = malloc(sizeof(float) * (size_t)n * (size_t)d);
+        int *pos = malloc(sizeof(int) * 2 * (size_t)n);
+        if (!in || !e || !pos) { free(in); free(e); free(pos); return 0; }
+        uint64_t s = 1;
+        for (size_t i = 0; i < (size_t)n * (size_t)width; i++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            in[i] = kind == 0 ? (float)((s >> 33) % 256) / 255.0f : 0.3f * sinf((float)i * 0.1727f);
+        }
+        for (int i = 0; i < n; i++) pos[2 * i] = i % 20, pos[2 * i + 1] = i / 20;
+        double te = 0, tp = 0;
+        int ok = 1;
+        for (long r = 0; r <= reps && ok; r++) { /* r == 0: warm-up */
+            g4_ctx_reset(c);
+            double t0 = cli_now();
+            ok = !(kind == 0 ? g4_ctx_embed_image(c, in, pos, n, e, err) : g4_ctx_embed_audio(c, in, n, e, err));
+            double t1 = cli_now();
+            ok = ok && !g4_ctx_eval_embd(c, e, n, kind == 0, NULL, 0, err);
+            if (r) te += t1 - t0, tp += cli_now() - t1;
+        }
+        if (!ok) fprintf(stderr, "error: %s\n", err);
+        else
+            printf("| %s | %d soft tokens | embed %.1f ms | prefill %.1f ms (%.1f t/s) |\n",
+                   kind == 0 ? "image (280-token budget)" : "audio (30 s clip)", n, 1e3 * te / (double)reps,
+                   1e3 * tp / (double)reps, n * (double)reps / tp);
+        free(in);
+        free(e);
+        free(pos);
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
 /* One encode + decode of text; prints MB/s.  Returns 0 on error. */
 static int bench_text(const g4_tokenizer *t, const char *what, const char *text, size_t len) {
     char err[G4_ERR_LEN];
@@ -97,17 +137,21 @@ static int bench_tokenizer(const char *path, const char *text_path) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *path = NULL, *tok_path = NULL, *text_path = NULL;
+    const char *path = NULL, *tok_path = NULL, *text_path = NULL, *mmproj = NULL;
+    int media = 0;
     long n_prompt = 512, n_gen = 128, threads = 2, reps = 3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             printf("usage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"
+                   "       gemma4 bench -m MODEL [--mmproj FILE] --media   (280-token image, 30 s audio)\n"
                    "       gemma4 bench --tokenizer tokenizer.json|FILE.gguf [--text FILE]\n");
             return 0;
         } else if (!strcmp(a, "-m") && v) { path = v; i++; }
         else if (!strcmp(a, "--tokenizer") && v) { tok_path = v; i++; }
         else if (!strcmp(a, "--text") && v) { text_path = v; i++; }
+        else if (!strcmp(a, "--mmproj") && v) { mmproj = v; i++; }
+        else if (!strcmp(a, "--media")) media = 1;
         else if (!strcmp(a, "-p")) { if (!cli_int(a, v, 0, 1 << 20, &n_prompt)) return 2; i++; }
         else if (!strcmp(a, "-n")) { if (!cli_int(a, v, 0, 1 << 20, &n_gen)) return 2; i++; }
         else if (!strcmp(a, "-t")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
@@ -118,16 +162,30 @@ int cmd_bench(int argc, char **argv) {
     if (!path) { fprintf(stderr, "error: no model given (-m PATH)\nusage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"); return 2; }
     char err[G4_ERR_LEN];
     g4_model *m;
-    if (g4_model_load(&m, path, err)) { fprintf(stderr, "error: %s\n", err); return 1; }
+    if (g4_model_load_mm(&m, path, mmproj, err)) { fprintf(stderr, "error: %s\n", err); return 1; }
     const g4_config *cf = &m->cfg;
-    long n_ctx = G4_MAX(n_prompt, n_gen) + 1;
-    g4_ctx_params cp = {.n_ctx = (int)G4_MIN(n_ctx, cf->n_ctx_train), .n_batch = 512, .n_threads = (int)threads};
+    if (media && !m->w.has_vision && !m->w.has_audio) {
+        fprintf(stderr, "error: %s has no vision or audio embedder (--mmproj FILE)\n", path);
+        g4_model_free(m);
+        return 1;
+    }
+    long n_ctx = media ? 751 : G4_MAX(n_prompt, n_gen) + 1;
+    g4_ctx_params cp = {.n_ctx = (int)G4_MIN(n_ctx, cf->n_ctx_train), .n_batch = media ? 750 : 512, .n_threads = (int)threads};
     g4_ctx *c;
     if (g4_ctx_new(&c, m, &cp, err)) { fprintf(stderr, "error: %s\n", err); g4_model_free(m); return 1; }
     float *logits = malloc(sizeof(float) * (size_t)cf->n_vocab);
     const double gib = (double)g4_model_weight_bytes(m) / (1024.0 * 1024 * 1024);
-    printf("| model | size | threads | test | t/s | \n|---|---|---|---|---|\n");
     int rc = 0;
+    if (media) {
+        printf("| input | tokens | embedding | prefill |\n|---|---|---|---|\n");
+        rc = !bench_media(c, m, reps);
+        printf("peak RSS %.1f MiB\n", cli_peak_rss_mb());
+        free(logits);
+        g4_ctx_free(c);
+        g4_model_free(m);
+        return rc;
+    }
+    printf("| model | size | threads | test | t/s | \n|---|---|---|---|---|\n");
     for (int test = 0; test < 2 && logits; test++) {
         const int np = test == 0 ? (int)n_prompt : 0, ng = test == 0 ? 0 : (int)n_gen;
         if (np + ng == 0) continue;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "media.h"
 #include "prompt.h"
 #include "textout.h"
 #include "text/chat.h"
@@ -23,6 +24,7 @@ static void run_usage(FILE *f) {
     fprintf(f,
             "usage: gemma4 run -m MODEL (-p TEXT | --ids 2,105,... | < prompt.txt) [options]\n"
             "  -m, --model PATH        GGUF file or Hugging Face directory\n"
+            CLI_MEDIA_USAGE
             "  -p, --prompt TEXT       prompt text, in the model's chat format (read from stdin when piped)\n"
             "  --raw                   no chat format: <bos> + the text as given\n"
             "  --system TEXT           system prompt\n"
@@ -34,13 +36,19 @@ static void run_usage(FILE *f) {
             "  -c, --ctx-size N        context length (default 4096 or the model's, if smaller)\n"
             CLI_SAMPLER_USAGE
             "  --ignore-eos            don't stop at the model's end-of-turn ids\n"
-            "  --verbose               timings and peak RSS on stderr\n");
+            "  --verbose               timings and peak RSS on stderr\n"
+            "  --verbose-prompt        print the prompt's token ids on stderr\n"
+            "  --logits-out FILE       write the logits after the prompt (f32) to FILE (for reference checks)\n");
 }
 
 int cmd_run(int argc, char **argv) {
-    const char *model_path = NULL, *prompt = NULL, *ids_arg = NULL;
+    const char *model_path = NULL, *prompt = NULL, *ids_arg = NULL, *mmproj = NULL;
+    cli_media md = {0};
+    g4_mm_item *items = NULL;
+    int n_items = 0, max_block = 0;
     long n_predict = 64, threads = 2, n_ctx = 0;
-    int verbose = 0, ignore_eos = 0;
+    int verbose = 0, ignore_eos = 0, verbose_prompt = 0;
+    const char *logits_out = NULL;
     cli_prompt_opts po = {0};
     const char *stops[8];
     int n_stops = 0;
@@ -66,13 +74,19 @@ int cmd_run(int argc, char **argv) {
         else if (OPT("-t", "--threads")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else if (OPT("-c", "--ctx-size")) { if (!cli_int(a, v, 1, 1 << 24, &n_ctx)) return 2; i++; }
         else if ((so = cli_sampler_opt(argc, argv, &i, &sp)) != 0) { if (so < 0) return 2; }
+        else if ((so = cli_media_opt(argc, argv, &i, &md)) != 0) { if (so < 0) return 2; }
+        else if (!strcmp(a, "--mmproj") && v) { mmproj = v; i++; }
         else if (!strcmp(a, "--ignore-eos")) ignore_eos = 1;
         else if (!strcmp(a, "--verbose")) verbose = 1;
+        else if (!strcmp(a, "--verbose-prompt")) verbose_prompt = 1;
+        else if (!strcmp(a, "--logits-out") && v) { logits_out = v; i++; }
         else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); run_usage(stderr); return 2; }
 #undef OPT
     }
     if (!model_path) { fprintf(stderr, "error: no model given (-m PATH)\n"); run_usage(stderr); return 2; }
     if (prompt && ids_arg) { fprintf(stderr, "error: give either -p TEXT or --ids, not both\n"); return 2; }
+    if (md.n && ids_arg) { fprintf(stderr, "error: --image/--audio/--video need a text prompt (-p), not --ids\n"); return 2; }
+    if (md.n && !prompt && isatty(0)) prompt = ""; /* media alone: an empty user text */
     char *stdin_text = NULL;
     if (!prompt && !ids_arg) {
         if (isatty(0)) { fprintf(stderr, "error: no prompt given (-p TEXT, --ids, or text on stdin)\n"); return 2; }
@@ -92,8 +106,24 @@ int cmd_run(int argc, char **argv) {
     text_out to = {0};
     float *logits = NULL;
     int rc = 1;
-    if (g4_model_load(&m, model_path, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
+    if (g4_model_load_mm(&m, model_path, mmproj, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
     const g4_config *cf = &m->cfg;
+    for (int i = 0; i < md.n; i++) {
+        const int want_vision = md.in[i].kind != G4_MM_AUDIO, want_audio = md.in[i].kind == G4_MM_AUDIO || md.video_audio;
+        if ((want_vision && !m->w.has_vision) || (want_audio && md.in[i].kind != G4_MM_VIDEO && !m->w.has_audio) ||
+            (md.in[i].kind == G4_MM_VIDEO && md.video_audio && !m->w.has_audio)) {
+            fprintf(stderr, "error: %s: the model has no %s embedder%s\n", md.in[i].path, want_vision && !m->w.has_vision ? "vision" : "audio",
+                    m->gguf && !mmproj ? " (a llama.cpp GGUF keeps it in a separate mmproj file: --mmproj FILE)" : "");
+            goto out;
+        }
+    }
+    if (md.n) {
+        double tm = cli_now();
+        if (cli_media_load(&md, &items, &n_items, &max_block, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
+        if (verbose) fprintf(stderr, "media: %d input(s) decoded and patched in %.2f s\n", n_items, cli_now() - tm);
+        po.items = items;
+        po.n_items = n_items;
+    }
     if (cli_load_tokenizer(m, &tok, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
     double t_load = cli_now() - t0;
     if (prompt) {
@@ -109,7 +139,8 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "error: prompt (%d) + -n (%ld) exceeds the context size %ld (use -c)\n", n_ids, n_predict, n_ctx);
         goto out;
     }
-    g4_ctx_params cp = {.n_ctx = (int)n_ctx, .n_batch = 512, .n_threads = (int)threads};
+    /* an image or video frame must fit one batch: its soft tokens attend to each other */
+    g4_ctx_params cp = {.n_ctx = (int)n_ctx, .n_batch = G4_MIN((int)n_ctx, G4_MAX(512, max_block)), .n_threads = (int)threads};
     if (g4_ctx_new(&ctx, m, &cp, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
     smp = g4_sampler_new(&sp, cf->n_vocab);
     logits = malloc(sizeof(float) * (size_t)cf->n_vocab);
@@ -118,8 +149,25 @@ int cmd_run(int argc, char **argv) {
     for (int i = 0; i < n_ids; i++) g4_sampler_accept(smp, ids[i]);
 
     double t1 = cli_now();
-    if (g4_ctx_eval(ctx, ids, n_ids, logits, 0, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
+    if (n_items ? g4_mm_eval(ctx, ids, n_ids, items, n_items, logits, err) : g4_ctx_eval(ctx, ids, n_ids, logits, 0, err)) {
+        fprintf(stderr, "error: %s\n", err);
+        goto out;
+    }
     double t_prompt = cli_now() - t1;
+    if (verbose_prompt) {
+        fprintf(stderr, "prompt ids (%d):", n_ids);
+        for (int i = 0; i < n_ids; i++) fprintf(stderr, "%s%d", i ? "," : " ", ids[i]);
+        fprintf(stderr, "\n");
+    }
+    if (logits_out) {
+        FILE *lf = fopen(logits_out, "wb");
+        int bad = !lf;
+        if (lf) {
+            bad = fwrite(logits, sizeof(float), (size_t)cf->n_vocab, lf) != (size_t)cf->n_vocab;
+            bad |= fclose(lf) != 0;
+        }
+        if (bad) { fprintf(stderr, "error: %s: cannot write the logits\n", logits_out); goto out; }
+    }
     double t2 = cli_now();
     int n_gen = 0;
     for (; n_gen < n_predict; n_gen++) {
@@ -161,5 +209,6 @@ out:
     g4_sampler_free(smp);
     g4_ctx_free(ctx);
     g4_model_free(m);
+    cli_media_free(items, n_items);
     return rc;
 }

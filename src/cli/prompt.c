@@ -31,6 +31,70 @@ static char *gemma3_chat(const char *text, const char *system) {
     return s;
 }
 
+/* User markers for where media go, by g4_mm_kind, and the placeholders the template writes. */
+static const char *const marker[3] = {"<image>", "<audio>", "<video>"};
+static const char *const holder[3] = {"<|image|>", "<|audio|>", "<|video|>"};
+static const g4_chat_part_type part_of[3] = {G4_CHAT_PART_IMAGE, G4_CHAT_PART_AUDIO, G4_CHAT_PART_VIDEO};
+
+/* Calls emit(kind or -1 for text, text, len) for the pieces of text: items without a marker first. */
+typedef g4_status (*piece_fn)(void *ud, int kind, const char *s, size_t n, char *err);
+static g4_status split_media(const char *text, const cli_prompt_opts *o, piece_fn emit, void *ud, char *err) {
+    int marked[3] = {0, 0, 0}, have[3] = {0, 0, 0};
+    for (int i = 0; i < o->n_items; i++) have[o->items[i].kind]++;
+    for (int k = 0; k < 3; k++)
+        for (const char *p = strstr(text, marker[k]); p; p = strstr(p + 1, marker[k])) marked[k]++;
+    for (int k = 0; k < 3; k++)
+        if (marked[k] > have[k])
+            return g4_errf(err, G4_EINVAL, "prompt: %d %s marker(s) but %d such input(s)", marked[k], marker[k], have[k]);
+    g4_status st = G4_OK;
+    int seen[3] = {0, 0, 0};
+    for (int i = 0; i < o->n_items && !st; i++) { /* unmarked items lead, in the order given */
+        const int k = o->items[i].kind;
+        if (seen[k]++ >= marked[k]) st = emit(ud, k, NULL, 0, err);
+    }
+    const char *p = text;
+    while (!st) {
+        const char *next = NULL;
+        int kind = -1;
+        for (int k = 0; k < 3; k++) {
+            const char *q = strstr(p, marker[k]);
+            if (q && (!next || q < next)) next = q, kind = k;
+        }
+        if (!next) break;
+        if (next > p) st = emit(ud, -1, p, (size_t)(next - p), err);
+        if (!st) st = emit(ud, kind, NULL, 0, err);
+        p = next + strlen(marker[kind]);
+    }
+    if (!st && *p) st = emit(ud, -1, p, strlen(p), err);
+    return st;
+}
+
+static g4_status emit_part(void *ud, int kind, const char *s, size_t n, char *err) {
+    g4_chat *c = ud;
+    if (kind >= 0) return g4_chat_add_part(c, part_of[kind], NULL, err);
+    char *t = g4_malloc(n + 1);
+    if (!t) return g4_errf(err, G4_ENOMEM, "prompt: out of memory");
+    memcpy(t, s, n);
+    t[n] = 0;
+    g4_status st = g4_chat_add_part(c, G4_CHAT_PART_TEXT, t, err);
+    g4_free(t);
+    return st;
+}
+
+typedef struct { char *s; size_t n; } rawbuf;
+static g4_status emit_raw(void *ud, int kind, const char *s, size_t n, char *err) {
+    rawbuf *b = ud;
+    const char *piece = kind >= 0 ? holder[kind] : s;
+    const size_t len = kind >= 0 ? strlen(holder[kind]) : n;
+    char *ns = g4_realloc(b->s, b->n + len + 1);
+    if (!ns) return g4_errf(err, G4_ENOMEM, "prompt: out of memory");
+    memcpy(ns + b->n, piece, len);
+    b->s = ns;
+    b->n += len;
+    b->s[b->n] = 0;
+    return G4_OK;
+}
+
 static g4_status gemma4_chat(const char *text, const cli_prompt_opts *o, char **out, char *err) {
     g4_chat *c;
     size_t len;
@@ -39,7 +103,11 @@ static g4_status gemma4_chat(const char *text, const cli_prompt_opts *o, char **
     c->add_generation_prompt = 1;
     c->enable_thinking = o->think;
     if (o->system) st = g4_chat_add(c, G4_CHAT_SYSTEM, o->system, err);
-    if (!st) st = g4_chat_add(c, G4_CHAT_USER, text, err);
+    if (!st && !o->n_items) st = g4_chat_add(c, G4_CHAT_USER, text, err);
+    else if (!st) {
+        st = g4_chat_add(c, G4_CHAT_USER, NULL, err);
+        if (!st) st = split_media(text, o, emit_part, c, err);
+    }
     if (!st) st = g4_chat_render(c, out, &len, err);
     g4_chat_free(c);
     return st;
@@ -49,9 +117,14 @@ g4_status cli_encode_prompt(const g4_model *m, const g4_tokenizer *t, const char
                             int **ids, int *n, char *err) {
     char *s = NULL;
     g4_status st = G4_OK;
+    if (o->n_items && m->cfg.arch != G4_ARCH_GEMMA4)
+        return g4_errf(err, G4_EUNSUPPORTED, "%s: images, audio and video need a Gemma 4 model", m->path);
     if (o->raw) {
-        size_t n2 = strlen(text) + 6;
-        if ((s = g4_malloc(n2))) snprintf(s, n2, "<bos>%s", text);
+        rawbuf b = {0};
+        st = emit_raw(&b, -1, "<bos>", 5, err);
+        if (!st) st = split_media(text, o, emit_raw, &b, err);
+        if (st) { g4_free(b.s); return st; }
+        s = b.s;
     } else if (m->cfg.arch == G4_ARCH_GEMMA3) {
         s = gemma3_chat(text, o->system);
     } else {
@@ -59,6 +132,13 @@ g4_status cli_encode_prompt(const g4_model *m, const g4_tokenizer *t, const char
         if (st) return st;
     }
     if (!s) return g4_errf(err, G4_ENOMEM, "prompt: out of memory");
+    if (o->n_items) { /* placeholders -> the processor's expansions */
+        char *x;
+        st = g4_mm_expand(s, o->items, o->n_items, &x, err);
+        g4_free(s);
+        if (st) return st;
+        s = x;
+    }
     st = g4_tokenizer_encode(t, s, strlen(s), ids, n, 1, err);
     g4_free(s);
     return st;

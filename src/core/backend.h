@@ -36,9 +36,9 @@ typedef struct {
     void (*rope)(void *ctx, float *x, int n_tok, int n_heads, int hd, int n_pairs, const float *cos_t, const float *sin_t);
     /* Causal (optionally sliding) attention over a KV ring.  q: [n_tok][n_head][hd];
      * k, v: [cap][n_kv][hd], the key of position p at slot p % cap; query t sits at position
-     * pos0 + t and sees keys at positions max(0, pos-window+1) .. max(pos, last): last = -1 is
-     * plain causal, last = pos0 + n_tok - 1 makes the batch one bidirectional block (an image's
-     * soft tokens in sliding layers, spec §2.5).  out: [n_tok][n_head][hd]. */
+     * pos = pos0 + t and sees keys at positions max(0, pos-window+1) .. pos.  last >= 0 makes the
+     * batch one bidirectional block [pos0, last = pos0 + n_tok - 1] (an image's soft tokens, spec §2.5):
+     * every query also sees the whole block, i.e. min(pos-window+1, pos0) .. last.  out: [n_tok][n_head][hd]. */
     void (*attention)(void *ctx, const float *q, int n_tok, int n_head, int n_kv, int hd, const float *k,
                       const float *v, int64_t cap, int64_t pos0, int64_t window, int64_t last, float scale,
                       float *out);

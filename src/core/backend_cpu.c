@@ -188,7 +188,8 @@ static void attn_worker(void *arg, int ith, int nth) {
     for (int64_t th = b; th < e; th++) {
         const int t = (int)(th / j->n_head), h = (int)(th % j->n_head), kvh = h / group;
         const int64_t pos = j->pos0 + t;
-        const int64_t lo = pos - j->window + 1 > 0 ? pos - j->window + 1 : 0;
+        int64_t lo = pos - j->window + 1 > 0 ? pos - j->window + 1 : 0;
+        if (j->last >= 0 && j->pos0 < lo) lo = j->pos0; /* a bidirectional block: all of it */
         const int64_t hi = j->last > pos ? j->last : pos;
         const float *qv = j->q + th * j->hd;
         float *o = j->out + th * j->hd;

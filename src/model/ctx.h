@@ -42,8 +42,8 @@ g4_status g4_ctx_truncate(g4_ctx *c, int64_t n_past, char *err);
 g4_status g4_ctx_eval(g4_ctx *c, const int *ids, int n, float *logits, int all_logits, char *err);
 
 /* Evaluate n rows of soft-token embeddings ([n][d_model], host memory) at the next positions;
- * bidir: the rows are one image block (bidirectional in the sliding layers), which must fit in
- * one batch.  logits as for g4_ctx_eval; NULL when none are wanted (also for g4_ctx_eval). */
+ * bidir: the rows are one image block (they all see each other, in every layer, as transformers'
+ * generate() computes it), which must fit in one batch.  logits as for g4_ctx_eval; NULL when none are wanted (also for g4_ctx_eval). */
 g4_status g4_ctx_eval_embd(g4_ctx *c, const float *embd, int n, int bidir, float *logits, int all_logits, char *err);
 
 /* The embedders (embed.c): n patches of 6912 floats in HF order (y, x, c) with their (x, y) patch

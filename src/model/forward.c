@@ -122,7 +122,7 @@ static void rope_table(float *cs, float *sn, int n_tok, int64_t pos0, int n_pair
 
 /* One batch of B tokens at positions pos0..pos0+B-1 -- token ids, or (ids NULL) rows of embeddings
  * from the vision/audio embedders, which enter the residual stream unscaled; bidir makes the batch
- * one bidirectional block in the sliding layers (an image, spec §2.5).  Writes logits for rows
+ * one bidirectional block (an image or video frame).  Writes logits for rows
  * [first_row, B). */
 static void forward_batch(g4_ctx *c, const int *ids, const float *embd, int bidir, int B, int64_t pos0, float *logits,
                           int first_row) {
@@ -175,7 +175,9 @@ static void forward_batch(g4_ctx *c, const int *ids, const float *embd, int bidi
         }
         /* softmax(q k^T * scale + mask) v (scale 1.0 for Gemma 4); sliding layers see the last `swa` positions */
         const int64_t window = full ? INT64_MAX / 2 : cf->swa;
-        const int64_t last = bidir && !full ? pos0 + B - 1 : -1; /* full layers stay causal (HF generate) */
+        /* an image block sees itself whole in every layer: transformers' generate() ORs the block mask into
+         * both the causal and the sliding-window mask (Gemma4UnifiedModel.forward, spec §2.5 differs) */
+        const int64_t last = bidir ? pos0 + B - 1 : -1;
         be->attention(bc, c->q, B, nh, nkv, hd, c->k[l], c->v[l], c->cap[l], pos0, window, last, cf->attn_scale,
                       c->att);
         /* h += post_attention_layernorm(att Wo) */
