@@ -4,7 +4,7 @@
 Reference: transformers 5.23 Gemma4UnifiedImageProcessor fed with image_processor.fetch_images(path), i.e.
 torchcodec 0.17 decode_image(path, mode=RGB) (libjpeg-turbo / libpng / libwebp / giflib, EXIF orientation
 applied), torchvision's bicubic antialiased resize of the uint8 tensor, rescale by 1/255, patchify + 3x3 merge.
-BMP is not a torchcodec format (fetch_images raises), so for BMP the oracle is PIL's
+BMP (and TIFF, PPM) are not torchcodec formats (fetch_images raises), so for those the oracle is PIL's
 Image.open(p).convert("RGB") -- transformers' load_image path -- fed to the same processor.
 
 Writes tests/data/media/image/:
@@ -227,6 +227,8 @@ inputs["bmp565"] = write("rgb565.bmp", bmp_bytes(21, 13, 16, [bytes(rng.integers
                                                              for _ in range(13)], 3, [0xF800, 0x7E0, 0x1F]))
 inputs["bmp32"] = write("bgrx32.bmp", bmp_bytes(21, 13, 32, [bytes(rng.integers(0, 256, 84, dtype=np.uint8))
                                                             for _ in range(13)]))
+inputs["ppm"] = write("rgb.ppm", pil_bytes(Image.fromarray(smooth(17, 23)), "PPM"))
+inputs["tiff"] = write("lzw.tif", pil_bytes(Image.fromarray(smooth(17, 23)), "TIFF", compression="tiff_lzw"))
 inputs["s20"] = write("20x20.png", pil_bytes(Image.fromarray(smooth(20, 20)), "PNG"))
 inputs["wide"] = write("3000x400.jpg", pil_bytes(Image.fromarray(smooth(400, 3000)), "JPEG", quality=80))
 inputs["one"] = write("1x1.png", pil_bytes(Image.fromarray(np.array([[[200, 30, 90]]], np.uint8)), "PNG"))
@@ -283,7 +285,7 @@ ip = Gemma4UnifiedImageProcessor()
 def ref_decode(key):
     """CHW uint8 tensor as the reference loads it, or None where it fails"""
     p = path_of(key)
-    if p.endswith(".bmp"):
+    if p.endswith((".bmp", ".ppm", ".tif")):  # not torchcodec formats: PIL, as transformers' load_image
         return torch.from_numpy(np.array(Image.open(p).convert("RGB"))).permute(2, 0, 1).contiguous()
     try:
         t = ip.fetch_images(p)

@@ -66,6 +66,18 @@ def make_inputs():
     c = os.path.join(DATA, "speech.wav")
     if not os.path.exists(c):
         os.system(f"espeak-ng -w {c} -s 220 'seven cats' 2>/dev/null")
+    small = os.path.join(DATA, "tiny20.png")
+    if not os.path.exists(small):  # a 20x20 image: upscaled to the budget
+        rng = np.random.default_rng(3)
+        Image.fromarray(rng.integers(0, 256, size=(20, 20, 3), dtype=np.uint8), "RGB").save(small)
+    wide = os.path.join(DATA, "wide3000x400.png")
+    if not os.path.exists(wide):  # 3000x400: a very wide aspect ratio, a smooth pattern so the PNG stays small
+        y, x = np.mgrid[0:400, 0:3000]
+        px = np.stack([(x * 255 // 2999), (y * 255 // 399), ((x // 50 + y // 50) % 2) * 200 + 20], -1).astype(np.uint8)
+        Image.fromarray(px, "RGB").save(wide, optimize=True)
+    mp3 = os.path.join(DATA, "speech.mp3")
+    if not os.path.exists(mp3):
+        os.system(f"ffmpeg -v error -i {c} -c:a libmp3lame -b:a 48k {mp3}")
     v = os.path.join(DATA, "clip.mp4")
     if not os.path.exists(v):  # 4 s, 10 fps, 96x64 test pattern + a 440 Hz tone
         os.system(f"ffmpeg -v error -f lavfi -i testsrc=size=96x64:rate=10 -f lavfi -i sine=frequency=440:sample_rate=22050 "
@@ -225,9 +237,25 @@ def end_to_end(model, img_a, img_b, wav, clip):
                                       "audio_token": "<|audio|>", "boa_token": "<|audio>", "eoa_token": "<audio|>"})
     proc = Gemma4UnifiedProcessor(Gemma4UnifiedAudioFeatureExtractor(), Gemma4UnifiedImageProcessor(), tok,
                                   Gemma4UnifiedVideoProcessor(), chat_template=open(TEMPLATE).read())
-    rel = lambda p: os.path.relpath(p, os.path.join(HERE, ".."))
+    root = os.path.abspath(os.path.join(HERE, ".."))
+    rel = lambda p: os.path.relpath(p, root) if os.path.abspath(p).startswith(root) else p
+    SK = "/usr/lib/python3/dist-packages/skimage/data/"   # Debian python3-skimage (used in place, not committed)
+    CV = "/usr/share/doc/opencv-doc/examples/data/"        # Debian opencv-doc
     cases = [
         ("image", [("image", img_a), ("text", "What is in the picture?")], {}),
+        ("astronaut", [("image", SK + "astronaut.png"), ("text", "Who?")], {}),
+        ("coffee-560", [("image", SK + "coffee.png"), ("text", "Drink?")], {"max_soft_tokens": 560}),
+        ("camera-gray", [("image", SK + "camera.png"), ("text", "Gray.")], {}),
+        ("baboon-jpeg", [("image", CV + "baboon.jpg"), ("text", "Animal?")], {}),
+        ("fish-jpeg-1120", [("image", CV + "HappyFish.jpg")], {"max_soft_tokens": 1120}),
+        ("tiny20", [("image", os.path.join(DATA, "tiny20.png")), ("text", "Small.")], {}),
+        ("wide", [("image", os.path.join(DATA, "wide3000x400.png")), ("text", "Wide.")], {}),
+        ("alsa-48k", [("text", "Where?"), ("audio", "/usr/share/sounds/alsa/Front_Center.wav")], {}),
+        ("mp3", [("text", "Say:"), ("audio", os.path.join(DATA, "speech.mp3"))], {}),
+        ("megamind", [("video", CV + "Megamind.avi"), ("text", "Scene?")], {}),
+        # a video's own sound track as an audio block after its frames (gemma4 run --video-audio); torchcodec cannot
+        # decode Megamind.avi's AC-3 track ("Invalid data found"), so the reference case uses our clip's AAC track
+        ("clip-sound", [("video", clip), ("audio", clip), ("text", "Both.")], {}),
         ("image-70", [("image", img_b), ("text", "Alpha.")], {"max_soft_tokens": 70}),
         ("audio", [("text", "Transcribe:"), ("audio", wav)], {}),
         ("video", [("video", clip), ("text", "What moves?")], {}),

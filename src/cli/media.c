@@ -94,10 +94,12 @@ g4_status cli_media_load(const cli_media *md, g4_mm_item **items_out, int *n_ite
             }
             if (!st && md->video_audio) {
                 g4_audio a;
+                const int first = n;
                 if (!(st = g4_audio_load(&a, path, md->audio_chunk ? 3600.0 : 31.0, err))) {
                     st = add_audio(&a, md->audio_chunk, path, items, &n, cap, err);
                     g4_audio_free(&a);
                 }
+                for (int k = first; k < n; k++) items[k].attached = 1;
             }
         }
     }

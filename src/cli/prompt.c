@@ -35,22 +35,39 @@ static char *gemma3_chat(const char *text, const char *system) {
 static const char *const marker[3] = {"<image>", "<audio>", "<video>"};
 static const char *const holder[3] = {"<|image|>", "<|audio|>", "<|video|>"};
 static const g4_chat_part_type part_of[3] = {G4_CHAT_PART_IMAGE, G4_CHAT_PART_AUDIO, G4_CHAT_PART_VIDEO};
+#define CLI_MAX_MARKED 256
 
-/* Calls emit(kind or -1 for text, text, len) for the pieces of text: items without a marker first. */
+/* Calls emit(kind or -1 for text, text, len) for the pieces of text: items without a marker first (the
+ * first items of each kind), then the text with the rest at their markers; a video's attached sound
+ * track right after it.  order[] gets the item indices in the order they are emitted. */
 typedef g4_status (*piece_fn)(void *ud, int kind, const char *s, size_t n, char *err);
-static g4_status split_media(const char *text, const cli_prompt_opts *o, piece_fn emit, void *ud, char *err) {
+static g4_status split_media(const char *text, const cli_prompt_opts *o, piece_fn emit, void *ud, int *order, char *err) {
     int marked[3] = {0, 0, 0}, have[3] = {0, 0, 0};
-    for (int i = 0; i < o->n_items; i++) have[o->items[i].kind]++;
+    for (int i = 0; i < o->n_items; i++) have[o->items[i].kind] += !o->items[i].attached;
     for (int k = 0; k < 3; k++)
         for (const char *p = strstr(text, marker[k]); p; p = strstr(p + 1, marker[k])) marked[k]++;
     for (int k = 0; k < 3; k++)
         if (marked[k] > have[k])
             return g4_errf(err, G4_EINVAL, "prompt: %d %s marker(s) but %d such input(s)", marked[k], marker[k], have[k]);
     g4_status st = G4_OK;
-    int seen[3] = {0, 0, 0};
-    for (int i = 0; i < o->n_items && !st; i++) { /* unmarked items lead, in the order given */
+    int n_order = 0;
+#define EMIT_ITEM(idx)                                                                                \
+    do {                                                                                              \
+        const int i_ = (idx); /* evaluated once */                                                    \
+        order[n_order++] = i_;                                                                        \
+        st = emit(ud, o->items[i_].kind, NULL, 0, err);                                               \
+        for (int a_ = i_ + 1; !st && a_ < o->n_items && o->items[a_].attached; a_++) {               \
+            order[n_order++] = a_;                                                                    \
+            st = emit(ud, o->items[a_].kind, NULL, 0, err);                                           \
+        }                                                                                             \
+    } while (0)
+    int seen[3] = {0, 0, 0}, marker_item[3][CLI_MAX_MARKED], n_marker_item[3] = {0, 0, 0}, next_marked[3] = {0, 0, 0};
+    for (int i = 0; i < o->n_items && !st; i++) {
         const int k = o->items[i].kind;
-        if (seen[k]++ >= marked[k]) st = emit(ud, k, NULL, 0, err);
+        if (o->items[i].attached) continue;
+        if (seen[k]++ < have[k] - marked[k]) EMIT_ITEM(i);
+        else if (n_marker_item[k] < CLI_MAX_MARKED) marker_item[k][n_marker_item[k]++] = i;
+        else return g4_errf(err, G4_EINVAL, "prompt: more than %d %s markers", CLI_MAX_MARKED, marker[k]);
     }
     const char *p = text;
     while (!st) {
@@ -62,10 +79,11 @@ static g4_status split_media(const char *text, const cli_prompt_opts *o, piece_f
         }
         if (!next) break;
         if (next > p) st = emit(ud, -1, p, (size_t)(next - p), err);
-        if (!st) st = emit(ud, kind, NULL, 0, err);
+        if (!st) EMIT_ITEM(marker_item[kind][next_marked[kind]++]);
         p = next + strlen(marker[kind]);
     }
     if (!st && *p) st = emit(ud, -1, p, strlen(p), err);
+#undef EMIT_ITEM
     return st;
 }
 
@@ -95,7 +113,7 @@ static g4_status emit_raw(void *ud, int kind, const char *s, size_t n, char *err
     return G4_OK;
 }
 
-static g4_status gemma4_chat(const char *text, const cli_prompt_opts *o, char **out, char *err) {
+static g4_status gemma4_chat(const char *text, const cli_prompt_opts *o, int *order, char **out, char *err) {
     g4_chat *c;
     size_t len;
     g4_status st = g4_chat_new(&c, err);
@@ -106,7 +124,7 @@ static g4_status gemma4_chat(const char *text, const cli_prompt_opts *o, char **
     if (!st && !o->n_items) st = g4_chat_add(c, G4_CHAT_USER, text, err);
     else if (!st) {
         st = g4_chat_add(c, G4_CHAT_USER, NULL, err);
-        if (!st) st = split_media(text, o, emit_part, c, err);
+        if (!st) st = split_media(text, o, emit_part, c, order, err);
     }
     if (!st) st = g4_chat_render(c, out, &len, err);
     g4_chat_free(c);
@@ -119,17 +137,32 @@ g4_status cli_encode_prompt(const g4_model *m, const g4_tokenizer *t, const char
     g4_status st = G4_OK;
     if (o->n_items && m->cfg.arch != G4_ARCH_GEMMA4)
         return g4_errf(err, G4_EUNSUPPORTED, "%s: images, audio and video need a Gemma 4 model", m->path);
+    int order[4 * 64 + 64];
+    if (o->n_items > (int)(sizeof order / sizeof *order)) return g4_errf(err, G4_EINVAL, "prompt: too many media inputs");
+    for (int i = 0; i < o->n_items; i++) order[i] = i;
     if (o->raw) {
         rawbuf b = {0};
         st = emit_raw(&b, -1, "<bos>", 5, err);
-        if (!st) st = split_media(text, o, emit_raw, &b, err);
+        if (!st) st = split_media(text, o, emit_raw, &b, order, err);
         if (st) { g4_free(b.s); return st; }
         s = b.s;
     } else if (m->cfg.arch == G4_ARCH_GEMMA3) {
         s = gemma3_chat(text, o->system);
     } else {
-        st = gemma4_chat(text, o, &s, err);
+        st = gemma4_chat(text, o, order, &s, err);
         if (st) return st;
+    }
+    if (o->n_items) { /* items in prompt order, for g4_mm_expand and g4_mm_eval */
+        g4_mm_item tmp[sizeof order / sizeof *order];
+        unsigned char used[sizeof order / sizeof *order] = {0};
+        for (int i = 0; i < o->n_items; i++) {
+            if (order[i] < 0 || order[i] >= o->n_items || used[order[i]]++) {
+                g4_free(s);
+                return g4_errf(err, G4_EINVAL, "prompt: media order is not a permutation (internal error)");
+            }
+            tmp[i] = o->items[order[i]];
+        }
+        memcpy(o->items, tmp, sizeof *tmp * (size_t)o->n_items);
     }
     if (!s) return g4_errf(err, G4_ENOMEM, "prompt: out of memory");
     if (o->n_items) { /* placeholders -> the processor's expansions */

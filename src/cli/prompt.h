@@ -17,13 +17,14 @@ typedef struct {
     const char *system; /* NULL = none */
     int think;          /* Gemma 4: enable_thinking */
     int raw;            /* no chat format: <bos> + text */
-    const g4_mm_item *items; /* images, audio, video in the order given */
+    g4_mm_item *items; /* images, audio, video in the order given; reordered to prompt order */
     int n_items;
 } cli_prompt_opts;
 
 /* ids (malloc'd) for text under opts.  Media items go where the text has markers <image>, <audio>,
  * <video> (each takes the next item of its kind), the rest before the text, in the order given; each
- * becomes a content part of the user turn, and its placeholder is expanded as the processor does. */
+ * becomes a content part of the user turn, and its placeholder is expanded as the processor does.
+ * o->items are put in the order their placeholders take in the prompt (which g4_mm_eval needs). */
 g4_status cli_encode_prompt(const g4_model *m, const g4_tokenizer *t, const char *text, const cli_prompt_opts *o,
                             int **ids, int *n, char *err);
 

@@ -89,10 +89,15 @@ static g4_status g4_adec_grew(g4_adec *d, char *err) {
     return d->n > d->limit + G4_AUDIO_TRIM_SLACK ? g4_adec_too_long(d, err) : G4_OK;
 }
 
-/* run swr_convert with room for `bound` output samples, appending what it produces */
+/* run swr_convert with room for `bound` output samples (the reference's), appending what it produces.
+ * The room is cut to one sample past the length limit: a conversion that would have produced more
+ * then fails the limit check, and one that fits is unaffected, so results never change. */
 static g4_status g4_adec_swr(g4_adec *d, const uint8_t **src, int n_src, int64_t bound, char *err) {
     char eb[128];
     if (bound <= 0) return G4_OK;
+    int64_t room = d->limit + G4_AUDIO_TRIM_SLACK + 1 - d->n;
+    if (room <= 0) return g4_adec_too_long(d, err);
+    if (bound > room) bound = room;
     if (bound > INT_MAX) return g4_errf(err, G4_EFORMAT, "%s: audio frame too large", d->in->name);
     g4_status st = g4_adec_reserve(d, bound, err);
     if (st != G4_OK) return st;

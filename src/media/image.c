@@ -10,9 +10,9 @@
  *   WebP  RGB with alpha dropped; an animation gives its first (canvas-composited) frame.
  *   EXIF  the first APP1 segment of a JPEG, a PNG eXIf chunk before IDAT, a WebP EXIF chunk: IFD0 tag
  *         0x0112 = 2..8 flips/transposes the result (torchcodec's parser, reproduced quirk for quirk).
- * GIF, BMP and other single-image formats FFmpeg knows go through libavformat/libavcodec (see
- * image_ffmpeg below).  Images whose header declares more than G4_IMAGE_MAX_PIXELS pixels or a side
- * over 50000 are refused before any pixel is decoded.
+ * GIF, BMP (and TIFF, PNM, QOI) go through libavformat/libavcodec (see decode_ffmpeg below).
+ * Images whose header declares more than G4_IMAGE_MAX_PIXELS pixels or a side over 50000 are refused
+ * before any pixel is decoded.
  */
 #include "image.h"
 
@@ -518,11 +518,15 @@ static g4_status decode_ffmpeg(g4_image *out, const uint8_t *buf, size_t n, cons
         pd.buf = pb, pd.buf_size = (int)pn;
         ifmt = av_probe_input_format(&pd, 1);
         g4_free(pb);
-        /* only single-image demuxers: arbitrary bytes must not reach FFmpeg's video demuxers */
-        if (ifmt && !strstr(ifmt->name, "_pipe")) ifmt = NULL;
+        /* a short list of still-image formats: arbitrary bytes must not reach every FFmpeg demuxer */
+        static const char *const ok[] = {"bmp_pipe", "tiff_pipe", "ppm_pipe", "pgm_pipe", "pbm_pipe", "pam_pipe",
+                                          "qoi_pipe"};
+        int known = 0;
+        for (size_t i = 0; ifmt && i < sizeof ok / sizeof *ok; i++) known |= !strcmp(ifmt->name, ok[i]);
+        if (!known) ifmt = NULL;
     }
     if (!ifmt)
-        return g4_errf(err, G4_EFORMAT, "%s: unknown image format (want PNG, JPEG, WebP, GIF or BMP)", name);
+        return g4_errf(err, G4_EFORMAT, "%s: unknown image format (want PNG, JPEG, WebP, GIF, BMP, TIFF, PNM or QOI)", name);
 
     av_log_set_level(AV_LOG_QUIET); /* FFmpeg logs to stderr by default; the library never prints */
     g4_status st = G4_EFORMAT;
@@ -605,7 +609,8 @@ static g4_status decode_ffmpeg(g4_image *out, const uint8_t *buf, size_t n, cons
         sws_scale(sws, (const uint8_t *const *)fr->data, fr->linesize, 0, fr->height, dst, dls);
         sws_freeContext(sws);
     }
-    if (is_gif && fr->format == AV_PIX_FMT_BGRA) { /* canvas / transparent pixels -> background colour */
+    int aoff = fr->format == AV_PIX_FMT_BGRA ? 3 : fr->format == AV_PIX_FMT_ARGB ? 0 : -1;
+    if (is_gif && aoff >= 0) { /* canvas and transparent pixels (alpha 0) -> background colour */
         uint8_t bg[3] = {0, 0, 0};
         if (n >= 13 && (buf[10] & 0x80)) {
             size_t ncol = (size_t)2 << (buf[10] & 7);
@@ -615,7 +620,7 @@ static g4_status decode_ffmpeg(g4_image *out, const uint8_t *buf, size_t n, cons
             const uint8_t *s = fr->data[0] + (ptrdiff_t)y * fr->linesize[0];
             uint8_t *d = rgb + (size_t)y * fr->width * 3;
             for (int x = 0; x < fr->width; x++)
-                if (s[4 * x + 3] == 0) memcpy(d + 3 * x, bg, 3);
+                if (s[4 * x + aoff] == 0) memcpy(d + 3 * x, bg, 3);
         }
     }
     out->w = fr->width, out->h = fr->height, out->rgb = rgb;

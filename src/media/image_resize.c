@@ -12,7 +12,7 @@
  *             w_j = cubic((j+xmin-center+0.5)/max(scale,1)) with Keys a = -0.5, normalised to sum 1;
  *   precision = the largest p < 22 with round(max_w * 2^(p+1)) < 2^15 (max over the whole axis);
  *   k_j = round-half-away(w_j * 2^p) as int16;
- *   pixel = clamp((2^(p-1) + sum k_j * in_j) >> p, 0, 255).
+ *   pixel = clamp((2^(p-1) + sum k_j * in_j) >> p, 0, 255), sums in int32.
  * Horizontal pass first (only if the width changes) into a uint8 image, then vertical (only if the
  * height changes).  Integer sums, so the order of the taps does not matter and results are exact.
  */
@@ -122,42 +122,47 @@ static int axis_init(axis_w *a, int in, int out) {
     return 0;
 }
 
-static uint8_t fixed_to_u8(int64_t s, int prec) {
+/* Accumulators are int32 like torch's: precision <= 22 and the absolute weights of an output sum to
+ * well under 1.5 (the cubic's negative lobes are small), so |sum| < 2^22 * 1.5 * 255 + 2^21 < 2^31. */
+static uint8_t fixed_to_u8(int32_t s, int prec) {
     if (s < 0) return 0;
     s >>= prec;
     return (uint8_t)(s > 255 ? 255 : s);
 }
 
-/* rows of `w` pixels: in has `win` columns, out `wout` */
+static int32_t half_of(const axis_w *a) { return a->prec > 0 ? (int32_t)1 << (a->prec - 1) : 0; }
+
+/* `rows` rows of RGB: in has `win` columns, out `wout` */
 static void pass_h(const uint8_t *in, int win, int rows, uint8_t *out, int wout, const axis_w *a) {
-    int64_t half = a->prec > 0 ? (int64_t)1 << (a->prec - 1) : 0;
+    const int32_t half = half_of(a);
     for (int y = 0; y < rows; y++) {
         const uint8_t *src = in + (size_t)y * win * 3;
         uint8_t *dst = out + (size_t)y * wout * 3;
         for (int x = 0; x < wout; x++) {
             const int16_t *k = a->k + (size_t)x * a->taps;
             const uint8_t *s = src + (size_t)a->xmin[x] * 3;
-            int64_t r = half, g = half, b = half;
-            for (int j = 0; j < a->xsize[x]; j++, s += 3) r += k[j] * s[0], g += k[j] * s[1], b += k[j] * s[2];
+            int32_t r = half, g = half, b = half;
+            for (int j = 0, nj = a->xsize[x]; j < nj; j++, s += 3) r += k[j] * s[0], g += k[j] * s[1], b += k[j] * s[2];
             dst[3 * x] = fixed_to_u8(r, a->prec), dst[3 * x + 1] = fixed_to_u8(g, a->prec);
             dst[3 * x + 2] = fixed_to_u8(b, a->prec);
         }
     }
 }
 
-static void pass_v(const uint8_t *in, int w, uint8_t *out, int hout, const axis_w *a) {
-    int64_t half = a->prec > 0 ? (int64_t)1 << (a->prec - 1) : 0;
-    size_t stride = (size_t)w * 3;
+/* rows of w RGB pixels; acc: scratch for one row of sums */
+static void pass_v(const uint8_t *in, int w, uint8_t *out, int hout, const axis_w *a, int32_t *acc) {
+    const int32_t half = half_of(a);
+    const size_t stride = (size_t)w * 3;
     for (int y = 0; y < hout; y++) {
         const int16_t *k = a->k + (size_t)y * a->taps;
-        const uint8_t *base = in + (size_t)a->xmin[y] * stride;
-        uint8_t *dst = out + (size_t)y * stride;
-        for (size_t c = 0; c < stride; c++) {
-            int64_t s = half;
-            const uint8_t *p = base + c;
-            for (int j = 0; j < a->xsize[y]; j++, p += stride) s += k[j] * *p;
-            dst[c] = fixed_to_u8(s, a->prec);
+        for (size_t c = 0; c < stride; c++) acc[c] = half;
+        for (int j = 0, nj = a->xsize[y]; j < nj; j++) {
+            const uint8_t *row = in + (size_t)(a->xmin[y] + j) * stride;
+            const int32_t kj = k[j];
+            for (size_t c = 0; c < stride; c++) acc[c] += kj * row[c];
         }
+        uint8_t *dst = out + (size_t)y * stride;
+        for (size_t c = 0; c < stride; c++) dst[c] = fixed_to_u8(acc[c], a->prec);
     }
 }
 
@@ -177,7 +182,9 @@ g4_status g4_image_resize(const g4_image *in, int tw, int th, g4_image *out, cha
     }
     axis_w ax = {0}, ay = {0};
     uint8_t *tmp = NULL;
+    int32_t *acc = NULL;
     if ((tw != w && axis_init(&ax, w, tw)) || (th != h && axis_init(&ay, h, th))) goto oom;
+    if (th != h && !(acc = g4_malloc(sizeof(int32_t) * (size_t)tw * 3))) goto oom;
     const uint8_t *src = in->rgb;
     if (tw != w) {
         uint8_t *hout = dst;
@@ -189,13 +196,13 @@ g4_status g4_image_resize(const g4_image *in, int tw, int th, g4_image *out, cha
         pass_h(src, w, h, hout, tw, &ax);
         src = hout;
     }
-    if (th != h) pass_v(src, tw, dst, th, &ay);
-    g4_free(tmp);
+    if (th != h) pass_v(src, tw, dst, th, &ay, acc);
+    g4_free(tmp), g4_free(acc);
     axis_free(&ax), axis_free(&ay);
     out->w = tw, out->h = th, out->rgb = dst;
     return G4_OK;
 oom:
-    g4_free(tmp), g4_free(dst);
+    g4_free(tmp), g4_free(acc), g4_free(dst);
     axis_free(&ax), axis_free(&ay);
     return g4_errf(err, G4_ENOMEM, "image: out of memory resizing %dx%d to %dx%d", w, h, tw, th);
 }

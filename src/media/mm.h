@@ -28,6 +28,7 @@ typedef struct {
     float *data;   /* image/video: [n_frames * n_tok][6912] patches (HF order); audio: [n_tok][640] frames */
     int *pos;      /* image/video: (x, y) per patch; NULL for audio */
     double *t_sec; /* video: timestamp of each frame */
+    int attached;  /* the sound track of the item before it (a video): goes right after that item */
 } g4_mm_item;
 
 #define G4_MM_DEFAULT_IMAGE_TOKENS 280
