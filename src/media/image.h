@@ -36,7 +36,7 @@ g4_status g4_image_target_size(int w, int h, int max_soft_tokens, int *tw, int *
 g4_status g4_image_resize(const g4_image *in, int tw, int th, g4_image *out, char *err);
 
 /* Resize (when the size differs) and cut into (th/48)*(tw/48) patches of G4_PATCH_DIM floats
- * (pixel/255) in row-major patch order; inside a patch (y, x, c) with c innermost (HF layout), or
+ * (pixel * float32(1/255), as torch rescales) in row-major patch order; inside a patch (y, x, c) with c innermost (HF layout), or
  * (c, y, x) when chw (llama.cpp's mmproj layout).  pos gets (x, y) in patch units per patch.
  * *patches and *pos are g4_malloc'ed; the caller g4_free()s them. */
 g4_status g4_image_patches(const g4_image *im, int max_soft_tokens, int chw, float **patches, int **pos, int *n,
