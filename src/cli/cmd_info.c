@@ -113,6 +113,12 @@ int cmd_info(int argc, char **argv) {
     printf("  rope theta %g sliding / %g full (rotating %d of %d dims), rms eps %g, softcap %g, context %d\n",
            c->rope_theta_swa, c->rope_theta_full, g4_rope_dims_full(c), c->d_head_full, c->rms_eps, c->final_softcap,
            c->n_ctx_train);
+    if (m->w.has_vision)
+        printf("  vision embedder: 48-px patches (6912) -> %d, %d x 2 position table, -> %d (bidirectional image blocks: %s)\n",
+               c->mm_dim, c->posemb_size, c->d_model, c->bidir_vision ? "yes" : "no");
+    if (m->w.has_audio) printf("  audio projection: %d-sample frames (40 ms at 16 kHz) -> %d\n", c->audio_dim, c->d_model);
+    if (!m->w.has_vision && !m->w.has_audio && c->arch == G4_ARCH_GEMMA4)
+        printf("  text only here (a llama.cpp GGUF keeps the vision/audio embedders in an mmproj file: --mmproj)\n");
     const size_t wb = g4_model_weight_bytes(m), kv = g4_ctx_kv_bytes(c, (int)G4_MIN(n_ctx, c->n_ctx_train), 512);
     printf("memory: weights %.1f MiB used in place (mmap), %.3f MiB converted at load (f32 norm vectors)\n", mib(wb),
            mib(m->owned_bytes));
