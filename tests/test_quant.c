@@ -128,7 +128,7 @@ static void test_table(void) {
     CHECK(g4_type_from_name(NULL) == -1);
     CHECK(g4_row_size(G4_TYPE_F32, INT64_MAX) == 0); /* would overflow size_t */
     const char *isa = g4_quant_isa();
-    CHECK(isa != NULL && (strcmp(isa, "avx2") == 0 || strcmp(isa, "scalar") == 0));
+    CHECK(isa != NULL && (strcmp(isa, "avx2") == 0 || strcmp(isa, "neon") == 0 || strcmp(isa, "scalar") == 0));
 }
 
 /* ---- scalar conversions ------------------------------------------------------------- */

@@ -1,8 +1,8 @@
 /* gemm.h -- f32 matrix-matrix product for prefill: Y[t][r] = sum_k W[r][k] * X[t][k].
  *
  * Used by the CPU backend on dequantized weight rows when several tokens share one weight
- * pass.  A 4x4 register-tiled AVX2+FMA kernel (8 loads per 16 FMAs instead of 2 per 1), with a
- * portable scalar version.  Deterministic: each output's summation order depends only on n.
+ * pass.  A 4x4 register-tiled AVX2+FMA kernel on x86-64 (8 loads per 16 FMAs instead of 2 per 1),
+ * a 4x4 NEON tile on aarch64, and a portable scalar version.  Deterministic: each output's summation order depends only on n.
  */
 #ifndef G4_GEMM_H
 #define G4_GEMM_H

@@ -386,6 +386,18 @@ static void g4_quant_select(void) {
         g4_quant_sel.isa = "avx2";
     }
 #endif
+#ifdef G4_HAVE_NEON_KERNELS
+    g4_quant_sel.dot[G4_TYPE_F32] = g4_dot_f32_neon;
+    g4_quant_sel.dot[G4_TYPE_F16] = g4_dot_f16_neon;
+    g4_quant_sel.dot[G4_TYPE_BF16] = g4_dot_bf16_neon;
+    g4_quant_sel.dot[G4_TYPE_Q8_0] = g4_dot_q8_0_neon;
+    g4_quant_sel.dot[G4_TYPE_Q4_0] = g4_dot_q4_0_neon;
+    g4_quant_sel.dot[G4_TYPE_Q5_0] = g4_dot_q5_0_neon;
+    g4_quant_sel.dot[G4_TYPE_Q4_K] = g4_dot_q4_K_neon;
+    g4_quant_sel.dot[G4_TYPE_Q5_K] = g4_dot_q5_K_neon;
+    g4_quant_sel.dot[G4_TYPE_Q6_K] = g4_dot_q6_K_neon;
+    g4_quant_sel.isa = "neon"; /* AdvSIMD is baseline on aarch64: no CPU check */
+#endif
 }
 
 static const g4_quant_kernels *g4_quant_kernels_get(void) {

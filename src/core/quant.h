@@ -75,7 +75,7 @@ typedef float (*g4_dot_fn)(const void *row, const float *x, int64_t n);
 
 g4_dot_fn g4_type_dot(int type);      /* best kernel for this CPU; NULL if type unknown */
 g4_dot_fn g4_type_dot_ref(int type);  /* portable scalar kernel; NULL if type unknown */
-const char *g4_quant_isa(void);       /* "avx2" or "scalar": what g4_type_dot picked */
+const char *g4_quant_isa(void);       /* "avx2", "neon" or "scalar": what g4_type_dot picked */
 
 float g4_dot_f32_ref(const void *row, const float *x, int64_t n);
 float g4_dot_f16_ref(const void *row, const float *x, int64_t n);

@@ -1,4 +1,8 @@
-/* gemm.c -- f32 GEMM for prefill (see gemm.h): scalar reference + AVX2 4x4 micro-kernel. */
+/* gemm.c -- f32 GEMM for prefill (see gemm.h): scalar reference + 4x4 micro-kernels, AVX2+FMA
+ * (x86-64, picked at run time) and AdvSIMD (aarch64, baseline).  In the SIMD kernels every
+ * output is summed in vector lanes over n rounded down to the vector width, reduced, then the
+ * tail added in order; edge rows/tokens use dot1() with that same order, so a result does not
+ * depend on where in the tile it falls. */
 #include "../gemm.h"
 
 #include "quant_cpu.h"
@@ -68,9 +72,63 @@ __attribute__((target("avx2,fma"))) static void gemm_avx2(const float *W, int nr
 }
 #endif
 
+#ifdef G4_HAVE_NEON_KERNELS
+#include <arm_neon.h>
+
+/* One output: the same 4-lane order the tile uses, so edges match the interior exactly. */
+static float dot1_neon(const float *w, const float *x, int64_t n) {
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    int64_t k = 0;
+    for (; k + 4 <= n; k += 4) acc = vfmaq_f32(acc, vld1q_f32(w + k), vld1q_f32(x + k));
+    float s = vaddvq_f32(acc);
+    for (; k < n; k++) s += w[k] * x[k];
+    return s;
+}
+
+/* 4 weight rows x 4 tokens: 16 accumulators + 8 loads per step fit the 32 vector registers. */
+static void gemm_neon(const float *W, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy) {
+    const int64_t n4 = n & ~(int64_t)3;
+    int r = 0;
+    for (; r + 4 <= nr; r += 4) {
+        const float *w0 = W + (int64_t)r * n, *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
+        int t = 0;
+        for (; t + 4 <= nt; t += 4) {
+            const float *x0 = X + (int64_t)t * n, *x1 = x0 + n, *x2 = x1 + n, *x3 = x2 + n;
+            float32x4_t a[4][4];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) a[i][j] = vdupq_n_f32(0.0f);
+            for (int64_t k = 0; k < n4; k += 4) {
+                const float32x4_t wv[4] = {vld1q_f32(w0 + k), vld1q_f32(w1 + k), vld1q_f32(w2 + k),
+                                           vld1q_f32(w3 + k)};
+                const float32x4_t xv[4] = {vld1q_f32(x0 + k), vld1q_f32(x1 + k), vld1q_f32(x2 + k),
+                                           vld1q_f32(x3 + k)};
+                for (int i = 0; i < 4; i++)
+                    for (int j = 0; j < 4; j++) a[i][j] = vfmaq_f32(a[i][j], wv[i], xv[j]);
+            }
+            const float *wr[4] = {w0, w1, w2, w3}, *xr[4] = {x0, x1, x2, x3};
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) {
+                    float s = vaddvq_f32(a[i][j]);
+                    for (int64_t k = n4; k < n; k++) s += wr[i][k] * xr[j][k];
+                    Y[(int64_t)(t + j) * ldy + r + i] = s;
+                }
+        }
+        for (; t < nt; t++)
+            for (int i = 0; i < 4; i++)
+                Y[(int64_t)t * ldy + r + i] = dot1_neon(W + (int64_t)(r + i) * n, X + (int64_t)t * n, n);
+    }
+    for (; r < nr; r++)
+        for (int t = 0; t < nt; t++) Y[(int64_t)t * ldy + r] = dot1_neon(W + (int64_t)r * n, X + (int64_t)t * n, n);
+}
+#endif
+
 void g4_gemm_f32(const float *W, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy) {
 #ifdef G4_HAVE_AVX2_KERNELS
     if (g4_cpu_has_avx2()) { gemm_avx2(W, nr, X, nt, n, Y, ldy); return; }
 #endif
+#ifdef G4_HAVE_NEON_KERNELS
+    gemm_neon(W, nr, X, nt, n, Y, ldy); /* AdvSIMD is baseline on aarch64 */
+#else
     g4_gemm_f32_ref(W, nr, X, nt, n, Y, ldy);
+#endif
 }

@@ -2,7 +2,8 @@
  *
  * Each ISA file defines its kernels only where the compiler can target that ISA
  * (quant_avx2.c on x86-64, via per-function target attributes, so the rest of the
- * build stays baseline).  quant.c checks the CPU once and fills its dispatch table
+ * build stays baseline; quant_neon.c on aarch64, where AdvSIMD is baseline and needs
+ * no run-time check).  quant.c checks the CPU once and fills its dispatch table
  * from here.  Same contract as the g4_dot_*_ref kernels in quant.h: row may have
  * any byte alignment, n is a multiple of the block size, f32 accumulation.
  */
@@ -36,6 +37,20 @@ float g4_dot_q5_0_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_q4_K_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_q5_K_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_q6_K_avx2(const void *row, const float *x, int64_t n);
+#endif
+
+#if defined(__aarch64__)
+#define G4_HAVE_NEON_KERNELS 1
+
+float g4_dot_f32_neon(const void *row, const float *x, int64_t n);
+float g4_dot_f16_neon(const void *row, const float *x, int64_t n);
+float g4_dot_bf16_neon(const void *row, const float *x, int64_t n);
+float g4_dot_q8_0_neon(const void *row, const float *x, int64_t n);
+float g4_dot_q4_0_neon(const void *row, const float *x, int64_t n);
+float g4_dot_q5_0_neon(const void *row, const float *x, int64_t n);
+float g4_dot_q4_K_neon(const void *row, const float *x, int64_t n);
+float g4_dot_q5_K_neon(const void *row, const float *x, int64_t n);
+float g4_dot_q6_K_neon(const void *row, const float *x, int64_t n);
 #endif
 
 #endif
