@@ -33,6 +33,7 @@ typedef enum {
     G4_ENOMEM,       /* allocation failed */
     G4_EINVAL,       /* bad argument or hyper-parameter */
     G4_EUNSUPPORTED, /* valid, but not supported yet */
+    G4_EBUSY,        /* all slots and the queue are full: try again later */
 } g4_status;
 
 const char *g4_status_str(g4_status s);

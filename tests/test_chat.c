@@ -62,6 +62,7 @@ static const char *st_name(g4_status s) {
     case G4_ENOMEM: return "ENOMEM";
     case G4_EINVAL: return "EINVAL";
     case G4_EUNSUPPORTED: return "EUNSUPPORTED";
+    case G4_EBUSY: return "EBUSY";
     }
     return "?";
 }

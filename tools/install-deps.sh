@@ -7,7 +7,7 @@ set -euo pipefail
 need=()
 for p in gcc make cmake pkg-config libcjson-dev clang libclang-rt-dev python3 python3-venv \
          libavformat-dev libavcodec-dev libswresample-dev libswscale-dev libavutil-dev \
-         libjpeg62-turbo-dev libpng-dev libwebp-dev; do
+         libjpeg62-turbo-dev libpng-dev libwebp-dev libmicrohttpd-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

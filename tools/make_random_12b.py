@@ -150,8 +150,15 @@ def write_mmproj(path, rng):
     w.add_string("clip.vision.projector_type", "gemma4uv")
     w.add_string("clip.audio.projector_type", "gemma4ua")
     for k, v in (("clip.vision.patch_size", 16), ("clip.vision.embedding_length", D), ("clip.vision.projection_dim", D),
-                 ("clip.audio.embedding_length", A), ("clip.audio.num_mel_bins", A), ("clip.audio.projection_dim", D)):
-        w.add_uint32(k, v)
+                 ("clip.vision.image_size", 224), ("clip.vision.feed_forward_length", 0), ("clip.vision.block_count", 0),
+                 ("clip.vision.attention.head_count", 0), ("clip.audio.embedding_length", A),
+                 ("clip.audio.num_mel_bins", A), ("clip.audio.projection_dim", D), ("clip.audio.feed_forward_length", 0),
+                 ("clip.audio.block_count", 0), ("clip.audio.attention.head_count", 0)):
+        w.add_uint32(k, v)  # (llama.cpp's clip loader wants the layer keys even for an encoder-free projector)
+    w.add_float32("clip.vision.attention.layer_norm_epsilon", 1e-5)
+    w.add_float32("clip.audio.attention.layer_norm_epsilon", 1e-6)
+    w.add_array("clip.vision.image_mean", [0.0, 0.0, 0.0])
+    w.add_array("clip.vision.image_std", [1.0, 1.0, 1.0])
     f16 = lambda *shape: (rng.standard_normal(shape, dtype=np.float32) * 0.02).astype(np.float16)
     f32 = lambda n: (rng.random(n, dtype=np.float32) + 0.5)
     w.add_tensor("v.patch_norm.1.weight", f32(P))

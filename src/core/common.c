@@ -16,6 +16,7 @@ const char *g4_status_str(g4_status s) {
     case G4_ENOMEM: return "out of memory";
     case G4_EINVAL: return "invalid argument";
     case G4_EUNSUPPORTED: return "not supported yet";
+    case G4_EBUSY: return "busy";
     }
     return "unknown error";
 }

@@ -46,6 +46,13 @@ g4_status g4_ctx_eval(g4_ctx *c, const int *ids, int n, float *logits, int all_l
  * generate() computes it), which must fit in one batch.  logits as for g4_ctx_eval; NULL when none are wanted (also for g4_ctx_eval). */
 g4_status g4_ctx_eval_embd(g4_ctx *c, const float *embd, int n, int bidir, float *logits, int all_logits, char *err);
 
+/* One decode step of n sequences together (continuous batching): token i is appended to cs[i] at its
+ * next position; the weight products run once for all n rows (cs[0]'s buffers and threads), each row
+ * attends over its own context's cache.  logits: n rows of n_vocab.  The contexts must be distinct,
+ * of one model, n <= cs[0]'s n_batch and <= G4_MAX_MULTI. */
+#define G4_MAX_MULTI 256
+g4_status g4_ctx_decode_multi(g4_ctx *const *cs, const int *tokens, int n, float *logits, char *err);
+
 /* The embedders (embed.c): n patches of 6912 floats in HF order (y, x, c) with their (x, y) patch
  * positions, or n audio frames of 640 samples -> n rows of d_model floats in out (host memory). */
 g4_status g4_ctx_embed_image(g4_ctx *c, const float *patches, const int *pos_xy, int n, float *out, char *err);

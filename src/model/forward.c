@@ -107,13 +107,15 @@ g4_status g4_ctx_truncate(g4_ctx *c, int64_t n_past, char *err) {
     return G4_OK;
 }
 
-/* cos/sin of HF's rope for positions pos0.., f32 like torch: inv_freq = 1/theta^(2i/hd). */
-static void rope_table(float *cs, float *sn, int n_tok, int64_t pos0, int n_pairs, int hd, float theta, float scale) {
+/* cos/sin of HF's rope for positions pos0.. (or pos[t] when given), f32 like torch:
+ * inv_freq = 1/theta^(2i/hd). */
+static void rope_table(float *cs, float *sn, int n_tok, int64_t pos0, const int64_t *pos, int n_pairs, int hd,
+                       float theta, float scale) {
     for (int i = 0; i < n_pairs; i++) {
         float inv = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
         if (scale != 1.0f) inv *= scale; /* linear rope scaling (Gemma 3 4B+ full layers) */
         for (int t = 0; t < n_tok; t++) {
-            const float a = (float)(pos0 + t) * inv;
+            const float a = (float)(pos ? pos[t] : pos0 + t) * inv;
             cs[(int64_t)t * n_pairs + i] = cosf(a);
             sn[(int64_t)t * n_pairs + i] = sinf(a);
         }
@@ -122,10 +124,12 @@ static void rope_table(float *cs, float *sn, int n_tok, int64_t pos0, int n_pair
 
 /* One batch of B tokens at positions pos0..pos0+B-1 -- token ids, or (ids NULL) rows of embeddings
  * from the vision/audio embedders, which enter the residual stream unscaled; bidir makes the batch
- * one bidirectional block (an image or video frame).  Writes logits for rows
- * [first_row, B). */
-static void forward_batch(g4_ctx *c, const int *ids, const float *embd, int bidir, int B, int64_t pos0, float *logits,
-                          int first_row) {
+ * one bidirectional block (an image or video frame).  Writes logits for rows [first_row, B).
+ * Several sequences (seqs != NULL): row t is the next token of context seqs[t] at position pos[t]; the
+ * matrix products run once for all rows, each row's K/V and attention use its own context's cache;
+ * c provides the buffers and the backend. */
+static void forward_batch(g4_ctx *c, g4_ctx *const *seqs, const int64_t *pos, const int *ids, const float *embd,
+                          int bidir, int B, int64_t pos0, float *logits, int first_row) {
     const g4_model *m = c->model;
     const g4_config *cf = &m->cfg;
     const g4_weights *w = &m->w;
@@ -140,8 +144,8 @@ static void forward_batch(g4_ctx *c, const int *ids, const float *embd, int bidi
     else be->upload(bc, c->h, embd, B * d);
 
     const int pairs_swa = cf->d_head_swa / 2, pairs_full = g4_rope_dims_full(cf) / 2;
-    rope_table(c->cos_swa, c->sin_swa, B, pos0, pairs_swa, cf->d_head_swa, cf->rope_theta_swa, 1.0f);
-    rope_table(c->cos_full, c->sin_full, B, pos0, pairs_full, cf->d_head_full, cf->rope_theta_full,
+    rope_table(c->cos_swa, c->sin_swa, B, pos0, pos, pairs_swa, cf->d_head_swa, cf->rope_theta_swa, 1.0f);
+    rope_table(c->cos_full, c->sin_full, B, pos0, pos, pairs_full, cf->d_head_full, cf->rope_theta_full,
                cf->rope_freq_scale_full);
 
     for (int l = 0; l < cf->n_layer; l++) {
@@ -166,20 +170,32 @@ static void forward_batch(g4_ctx *c, const int *ids, const float *embd, int bidi
         be->rmsnorm(bc, c->kr, L->attn_k_norm->data, (int64_t)B * nkv, hd, eps);
         be->rope(bc, c->kr, B, nkv, hd, pairs, cs, sn);
         if (cf->v_norm) be->rmsnorm(bc, c->vr, NULL, (int64_t)B * nkv, hd, eps);
-        /* append to this layer's KV ring */
+        /* append to this layer's KV ring(s), then softmax(q k^T * scale + mask) v (scale 1.0 for Gemma 4);
+         * sliding layers see the last `swa` positions */
         const int64_t kvw = (int64_t)nkv * hd;
-        for (int t = 0; t < B; t++) {
-            const int64_t slot = (pos0 + t) % c->cap[l];
-            be->copy(bc, c->k[l] + slot * kvw, c->kr + t * kvw, kvw);
-            be->copy(bc, c->v[l] + slot * kvw, c->vr + t * kvw, kvw);
-        }
-        /* softmax(q k^T * scale + mask) v (scale 1.0 for Gemma 4); sliding layers see the last `swa` positions */
         const int64_t window = full ? INT64_MAX / 2 : cf->swa;
-        /* an image block sees itself whole in every layer: transformers' generate() ORs the block mask into
-         * both the causal and the sliding-window mask (Gemma4UnifiedModel.forward, spec §2.5 differs) */
-        const int64_t last = bidir ? pos0 + B - 1 : -1;
-        be->attention(bc, c->q, B, nh, nkv, hd, c->k[l], c->v[l], c->cap[l], pos0, window, last, cf->attn_scale,
-                      c->att);
+        if (!seqs) {
+            for (int t = 0; t < B; t++) {
+                const int64_t slot = (pos0 + t) % c->cap[l];
+                be->copy(bc, c->k[l] + slot * kvw, c->kr + t * kvw, kvw);
+                be->copy(bc, c->v[l] + slot * kvw, c->vr + t * kvw, kvw);
+            }
+            /* an image block sees itself whole in every layer: transformers' generate() ORs the block mask into
+             * both the causal and the sliding-window mask (Gemma4UnifiedModel.forward, spec §2.5 differs) */
+            const int64_t last = bidir ? pos0 + B - 1 : -1;
+            be->attention(bc, c->q, B, nh, nkv, hd, c->k[l], c->v[l], c->cap[l], pos0, window, last, cf->attn_scale,
+                          c->att);
+        } else {
+            for (int t = 0; t < B; t++) {
+                g4_ctx *s = seqs[t];
+                const int64_t slot = pos[t] % s->cap[l];
+                be->copy(bc, s->k[l] + slot * kvw, c->kr + t * kvw, kvw);
+                be->copy(bc, s->v[l] + slot * kvw, c->vr + t * kvw, kvw);
+                const int64_t qo = (int64_t)t * nh * hd;
+                be->attention(bc, c->q + qo, 1, nh, nkv, hd, s->k[l], s->v[l], s->cap[l], pos[t], window, -1,
+                              cf->attn_scale, c->att + qo);
+            }
+        }
         /* h += post_attention_layernorm(att Wo) */
         be->matmul(bc, L->attn_output, c->att, B, c->o);
         be->rmsnorm(bc, c->o, L->post_attn_norm->data, B, d, eps);
@@ -218,7 +234,7 @@ g4_status g4_ctx_eval(g4_ctx *c, const int *ids, int n, float *logits, int all_l
         const int last_chunk = done + B == n;
         float *out = all_logits ? logits + (int64_t)done * cf->n_vocab : logits;
         const int first_row = !logits ? B : all_logits ? 0 : (last_chunk ? B - 1 : B); /* NULL: no logits wanted */
-        forward_batch(c, ids + done, NULL, 0, B, c->n_past, out, first_row);
+        forward_batch(c, NULL, NULL, ids + done, NULL, 0, B, c->n_past, out, first_row);
         c->n_past += B;
         done += B;
     }
@@ -239,11 +255,35 @@ g4_status g4_ctx_eval_embd(g4_ctx *c, const float *embd, int n, int bidir, float
         const int last_chunk = done + B == n;
         float *out = all_logits ? logits + (int64_t)done * cf->n_vocab : logits;
         const int first_row = !logits ? B : all_logits ? 0 : (last_chunk ? B - 1 : B); /* NULL: no logits wanted */
-        forward_batch(c, NULL, embd + (int64_t)done * cf->d_model, bidir && cf->bidir_vision, B, c->n_past, out,
-                      first_row);
+        forward_batch(c, NULL, NULL, NULL, embd + (int64_t)done * cf->d_model, bidir && cf->bidir_vision, B, c->n_past,
+                      out, first_row);
         c->n_past += B;
         done += B;
     }
+    return G4_OK;
+}
+
+g4_status g4_ctx_decode_multi(g4_ctx *const *cs, const int *tokens, int n, float *logits, char *err) {
+    if (n <= 0) return g4_errf(err, G4_EINVAL, "decode: no sequences");
+    g4_ctx *lead = cs[0];
+    const g4_config *cf = &lead->model->cfg;
+    if (n > lead->p.n_batch)
+        return g4_errf(err, G4_EINVAL, "decode: %d sequences exceed the batch size %d", n, lead->p.n_batch);
+    int64_t pos[G4_MAX_MULTI];
+    if (n > G4_MAX_MULTI) return g4_errf(err, G4_EINVAL, "decode: at most %d sequences at once", G4_MAX_MULTI);
+    for (int i = 0; i < n; i++) {
+        if (cs[i]->model != lead->model) return g4_errf(err, G4_EINVAL, "decode: contexts of different models");
+        for (int j = 0; j < i; j++)
+            if (cs[j] == cs[i]) return g4_errf(err, G4_EINVAL, "decode: context %d appears twice", i);
+        if (tokens[i] < 0 || tokens[i] >= cf->n_vocab)
+            return g4_errf(err, G4_EINVAL, "decode: token id %d out of range (vocab %d)", tokens[i], cf->n_vocab);
+        if (cs[i]->n_past + 1 > cs[i]->p.n_ctx)
+            return g4_errf(err, G4_EINVAL, "context full: %lld + 1 tokens > n_ctx %d", (long long)cs[i]->n_past,
+                           cs[i]->p.n_ctx);
+        pos[i] = cs[i]->n_past;
+    }
+    forward_batch(lead, cs, pos, tokens, NULL, 0, n, 0, logits, 0);
+    for (int i = 0; i < n; i++) cs[i]->n_past++;
     return G4_OK;
 }
 

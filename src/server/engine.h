@@ -1,0 +1,71 @@
+/* engine.h -- the generation engine behind `gemma4 serve`: one loaded model, N slots (each a g4_ctx
+ * with its own KV cache), a bounded queue, and one scheduler thread that prefills new requests and runs
+ * the decode steps of all active slots together as one batch (continuous batching).
+ *
+ * HTTP handler threads call g4_engine_generate, which blocks until the request is done; meanwhile the
+ * scheduler thread calls the request's on_token for every generated token (return 1 from it to stop:
+ * a stop string was seen, or the client went away).  A slot keeps its KV cache after a request, and the
+ * next request on it reuses the longest common prefix of token ids (one conversation's turns).
+ */
+#ifndef G4_ENGINE_H
+#define G4_ENGINE_H
+
+#include "../core/common.h"
+#include "../media/mm.h"
+#include "../model/model.h"
+#include "../text/sampler.h"
+#include "../text/tokenizer.h"
+
+typedef struct g4_engine g4_engine;
+
+typedef struct {
+    const char *model_path;
+    const char *mmproj_path; /* NULL = none */
+    int n_parallel;          /* slots (>= 1) */
+    int n_ctx;               /* positions per slot (0 = min(4096, the model's)) */
+    int n_threads;
+    int max_queue;           /* requests waiting for a slot; beyond it g4_engine_generate says G4_EBUSY */
+} g4_engine_params;
+
+enum { G4_FINISH_STOP = 0, G4_FINISH_LENGTH = 1, G4_FINISH_CANCELLED = 2 };
+
+typedef struct {
+    const int *ids;           /* the prompt, expanded (media placeholders as ids) */
+    int n_ids;
+    const g4_mm_item *items;  /* its media in prompt order (caller-owned until the call returns) */
+    int n_items;
+    g4_sampler_params sampling;
+    int max_tokens;           /* generated tokens at most (> 0) */
+    int ignore_eos;
+    /* every generated token, on the scheduler thread; stop ids are reported too (then the request ends) */
+    int (*on_token)(void *ud, int token);
+    void *ud;
+} g4_gen_req;
+
+typedef struct {
+    int n_prompt;    /* prompt tokens */
+    int n_cached;    /* of those, reused from the slot's cache */
+    int n_gen;       /* generated tokens (including a final stop id) */
+    int finish;      /* G4_FINISH_* */
+    double t_queue, t_prompt, t_gen; /* seconds waiting for a slot, prefilling, generating */
+} g4_gen_result;
+
+typedef struct {
+    long requests, prompt_tokens, gen_tokens, rejected;
+    int busy_slots, queued, n_slots;
+    double gen_seconds; /* scheduler time spent in decode steps */
+} g4_engine_stats;
+
+g4_status g4_engine_new(g4_engine **out, const g4_engine_params *p, char *err);
+void g4_engine_free(g4_engine *e); /* waits for running requests to be cancelled */
+const g4_model *g4_engine_model(const g4_engine *e);
+const g4_tokenizer *g4_engine_tokenizer(const g4_engine *e); /* NULL if the model has none */
+int g4_engine_n_ctx(const g4_engine *e);
+
+/* Run one request to completion (blocking).  G4_EBUSY: queue full; G4_EINVAL: prompt + max_tokens
+ * over the context, or bad ids; other errors in err. */
+g4_status g4_engine_generate(g4_engine *e, const g4_gen_req *r, g4_gen_result *res, char *err);
+
+void g4_engine_stats_get(g4_engine *e, g4_engine_stats *s);
+
+#endif
