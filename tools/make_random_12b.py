@@ -102,9 +102,16 @@ def main():
     w.add_uint32("gemma4.attention.shared_kv_layers", 0)
     w.add_uint32("gemma4.embedding_length_per_layer_input", 0)
     w.add_tokenizer_model("llama")
-    w.add_token_list([f"<t{i}>" for i in range(V)])
+    toks = [f"<t{i}>" for i in range(V)]
+    types = [3] * 4 + [1] * (V - 4)
+    # the multimodal markers at their real ids, as control tokens: llama.cpp's mtmd looks them up by text
+    for i, t in ((255999, "<|image>"), (256000, "<|audio>"), (258880, "<|image|>"), (258881, "<|audio|>"),
+                 (258882, "<image|>"), (258883, "<audio|>"), (258884, "<|video|>")):
+        if i < V:
+            toks[i], types[i] = t, 3
+    w.add_token_list(toks)
     w.add_token_scores([0.0] * V)
-    w.add_token_types([3] * 4 + [1] * (V - 4))
+    w.add_token_types(types)
     w.add_bos_token_id(2)
     w.add_eos_token_id(1)
     w.add_pad_token_id(0)

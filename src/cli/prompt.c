@@ -9,17 +9,7 @@
 #include "text/chat.h"
 
 g4_status cli_load_tokenizer(const g4_model *m, g4_tokenizer **out, char *err) {
-    *out = NULL;
-    if (m->gguf) {
-        const char *tm; size_t len;
-        if (!g4_gguf_get_str(m->gguf, "tokenizer.ggml.model", &tm, &len) || (len == 4 && !memcmp(tm, "none", 4)))
-            return G4_OK;
-        return g4_tokenizer_load_gguf(out, m->gguf, err);
-    }
-    char path[4200];
-    snprintf(path, sizeof path, "%s/tokenizer.json", m->path);
-    if (access(path, R_OK) != 0) return G4_OK;
-    return g4_tokenizer_load_hf(out, path, err);
+    return g4_tokenizer_load_model(m, out, err);
 }
 
 /* Gemma 3's chat format: a system prompt goes in front of the first user turn. */

@@ -57,7 +57,10 @@ typedef struct {
 } g4_engine_stats;
 
 g4_status g4_engine_new(g4_engine **out, const g4_engine_params *p, char *err);
-void g4_engine_free(g4_engine *e); /* waits for running requests to be cancelled */
+/* Shutdown, step 1: cancel running and queued requests (their g4_engine_generate returns), refuse new
+ * ones with G4_EBUSY.  e stays valid.  Step 2 (after the HTTP threads are gone): g4_engine_free. */
+void g4_engine_stop(g4_engine *e);
+void g4_engine_free(g4_engine *e); /* calls g4_engine_stop, waits for callers to leave, frees */
 const g4_model *g4_engine_model(const g4_engine *e);
 const g4_tokenizer *g4_engine_tokenizer(const g4_engine *e); /* NULL if the model has none */
 int g4_engine_n_ctx(const g4_engine *e);

@@ -67,6 +67,10 @@ g4_status g4_tokenizer_load_hf_mem(g4_tokenizer **out, const char *json, size_t 
 /* Load from an open GGUF's tokenizer.ggml.* keys (the g4_gguf may be closed afterwards). */
 g4_status g4_tokenizer_load_gguf(g4_tokenizer **out, const g4_gguf *f, char *err);
 void g4_tokenizer_free(g4_tokenizer *t); /* NULL is fine */
+/* The model's own tokenizer (its GGUF vocabulary or the HF directory's tokenizer.json); *out NULL and
+ * G4_OK when it has none (tok_model.c). */
+struct g4_model;
+g4_status g4_tokenizer_load_model(const struct g4_model *m, g4_tokenizer **out, char *err);
 /* Store t as GGUF tokenizer.ggml.* keys the way llama.cpp's gemma4 converter does (model
  * "gemma4", tokens, scores, token_type, merges, unknown_token_id, add_bos_token,
  * add_space_prefix; not bos/eos/padding ids).  n_vocab: the model's id count (ids past the
