@@ -50,7 +50,7 @@ def main():
         t1 = time.time()
         new_past = llama_cpp.llama_pos(0)
         embd = M.mtmd_get_output_embd(ctx)
-        assert M.mtmd_helper_decode_image_chunk(ctx, lctx, ch, embd, 0, 0, 512, ctypes.byref(new_past), None, None) == 0
+        assert M.mtmd_helper_decode_image_chunk(ctx, lctx, ch, embd, 0, 0, 512, ctypes.byref(new_past), ctypes.cast(None, M.mtmd_helper_post_decode_callback), None) == 0
         t2 = time.time()
         print(f"| image (llama.cpp mtmd) | {n} soft tokens | embed {1e3 * (t1 - t0):.1f} ms | "
               f"prefill {1e3 * (t2 - t1):.1f} ms ({n / (t2 - t1):.1f} t/s) |")
