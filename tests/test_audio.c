@@ -181,5 +181,11 @@ int main(void) {
     test_alloc_sweep(DIR "speech.m4a");
     test_alloc_sweep(DIR "stereo_44k.wav");
     test_fuzz_regressions();
+    {   /* fuzz regression: a WAV claiming 235 MHz made libswresample allocate ~2 GB of filter tables */
+        char e2[G4_ERR_LEN];
+        g4_audio big;
+        CHECK(g4_audio_load(&big, "tests/data/media/av/huge_rate.wav", 30.0, e2) == G4_EUNSUPPORTED &&
+              strstr(e2, "sample rate"));
+    }
     return check_done("test_audio");
 }

@@ -127,6 +127,9 @@ static g4_status g4_adec_frame(g4_adec *d, const AVFrame *fr, char *err) {
     if (sr <= 0 || ch <= 0 || ns < 0 || fmt < 0 || fmt >= AV_SAMPLE_FMT_NB)
         return g4_errf(err, G4_EFORMAT, "%s: bad audio frame (rate %d, %d channels, %d samples)", d->in->name, sr,
                        ch, ns);
+    if (sr > G4_AUDIO_MAX_RATE) /* a resampler for an absurd rate needs gigabytes of filter tables */
+        return g4_errf(err, G4_EUNSUPPORTED, "%s: sample rate %d Hz not supported (want <= %d)", d->in->name, sr,
+                       G4_AUDIO_MAX_RATE);
     int must = fmt != AV_SAMPLE_FMT_FLTP || sr != G4_AUDIO_RATE || ch != 1;
     if (!must) {
         g4_status st = g4_adec_reserve(d, ns, err);
@@ -220,6 +223,9 @@ static g4_status g4_adec_run(g4_adec *d, char *err) {
     if (sr <= 0 || tb.num <= 0 || tb.den <= 0)
         return g4_errf(err, G4_EFORMAT, "%s: bad audio stream (sample rate %d, time base %d/%d)", d->in->name, sr,
                        tb.num, tb.den);
+    if (sr > G4_AUDIO_MAX_RATE)
+        return g4_errf(err, G4_EUNSUPPORTED, "%s: sample rate %d Hz not supported (want <= %d)", d->in->name, sr,
+                       G4_AUDIO_MAX_RATE);
     d->start_s = d->st->start_time != AV_NOPTS_VALUE ? g4_av_pts_to_sec(d->st->start_time, tb) : 0.0;
 
     /* the reference's pre-roll, which decides which leading frames go through the resampler */

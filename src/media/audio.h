@@ -15,6 +15,7 @@
 
 #define G4_AUDIO_RATE 16000
 #define G4_AUDIO_FRAME 640 /* samples per audio soft token (40 ms) */
+#define G4_AUDIO_MAX_RATE 768000 /* input sample rates above this are refused (DXD and beyond) */
 
 typedef struct {
     float *pcm;  /* n mono samples at G4_AUDIO_RATE */
