@@ -13,6 +13,7 @@ int cmd_convert(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 double cli_now(void);             /* monotonic seconds */
 double cli_peak_rss_mb(void);     /* peak resident set size of this process, MiB */

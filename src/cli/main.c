@@ -11,6 +11,7 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
     {"convert", cmd_convert, "Hugging Face directory -> GGUF"},
     {"quantize", cmd_quantize, "GGUF/HF -> GGUF of another weight type"},
     {"bench", cmd_bench, "prompt and generation speed, peak RSS"},
+    {"serve", cmd_serve, "OpenAI-compatible HTTP server with a chat page"},
 };
 
 static void usage(FILE *f) {

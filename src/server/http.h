@@ -34,7 +34,7 @@ typedef struct {
 } g4_http_route;
 
 typedef struct {
-    const char *host;        /* numeric IPv4/IPv6 address to bind (NULL = 127.0.0.1) */
+    const char *host;        /* numeric IPv4/IPv6 address or "localhost" (NULL = 127.0.0.1) */
     int port;                /* 0 = any free port (see g4_http_port) */
     const char *api_key;     /* NULL or "" = none; else "Authorization: Bearer KEY" */
     size_t max_body;         /* request bodies over this get 413 (0 = 32 MiB) */

@@ -1,0 +1,299 @@
+"""server_test.py -- drive a running `gemma4 serve` with the official openai client and raw HTTP.
+
+Run by tests/cli_serve.sh, which starts two servers on the tiny multimodal model: A (--parallel 2,
+--max-body 2000000, --media-dir) and B (--api-key, --max-queue 0, --parallel 1).  The oracle for
+generated text and prompt sizes is `gemma4 run` with the same prompt, media and sampling (the CLI is
+checked against transformers elsewhere); errors are checked for status and OpenAI's error shape.
+"""
+import argparse
+import base64
+import http.client
+import json
+import re
+import socket
+import subprocess
+import threading
+import time
+
+import openai
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--port", type=int, required=True)
+ap.add_argument("--port-key", type=int, required=True)
+ap.add_argument("--bin", required=True)
+ap.add_argument("--model", required=True)
+ap.add_argument("--media-dir", required=True)
+args = ap.parse_args()
+
+PASS, FAIL = 0, 0
+
+
+def check(cond, what):
+    global PASS, FAIL
+    if cond:
+        PASS += 1
+    else:
+        FAIL += 1
+        print("FAIL:", what, flush=True)
+
+
+def cli(*a):
+    """stdout of `gemma4 run` (its trailing newline removed) and the prompt size."""
+    p = subprocess.run([args.bin, "run", "-m", args.model, "--verbose-prompt", *a], capture_output=True, timeout=300)
+    if p.returncode:
+        raise RuntimeError("gemma4 run failed: " + p.stderr.decode(errors="replace"))
+    n = int(re.search(rb"prompt ids \((\d+)\)", p.stderr).group(1))
+    ids = [int(x) for x in re.search(rb"prompt ids \(\d+\): ([\d,]+)", p.stderr).group(1).split(b",")]
+    out = p.stdout.decode("utf-8", errors="replace")
+    return out[:-1] if out.endswith("\n") else out, n, ids
+
+
+def raw(method, path, body=None, headers=None, port=None):
+    c = http.client.HTTPConnection("127.0.0.1", port or args.port, timeout=120)
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+    c.request(method, path, body=body, headers=headers or {},
+              encode_chunked="Transfer-Encoding" in (headers or {}))
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    try:
+        j = json.loads(data)
+    except ValueError:
+        j = None
+    return r.status, j, r, data
+
+
+def is_error(status, j, want, param=None):
+    ok = isinstance(j, dict) and isinstance(j.get("error"), dict) and \
+        all(k in j["error"] for k in ("message", "type", "param", "code")) and isinstance(j["error"]["message"], str)
+    if param is not None:
+        ok = ok and j["error"]["param"] == param
+    return status == want and ok
+
+
+def metric(name, port=None):
+    _, _, _, data = raw("GET", "/metrics", port=port)
+    m = re.search(r"^%s ([\d.e+-]+)$" % name, data.decode(), re.M)
+    return float(m.group(1)) if m else None
+
+
+client = openai.OpenAI(base_url="http://127.0.0.1:%d/v1" % args.port, api_key="none", max_retries=0, timeout=300)
+b64 = lambda path: base64.b64encode(open(path, "rb").read()).decode()
+
+# ---- models ----
+models = client.models.list()
+check([m.id for m in models.data] == ["tiny-mm"], "/v1/models lists tiny-mm: %r" % models)
+
+# ---- chat, non-streaming: greedy text and usage equal `gemma4 run` ----
+want, n_prompt, _ = cli("--greedy", "-n", "8", "-p", "Hello")
+r = client.chat.completions.create(model="tiny-mm", messages=[{"role": "user", "content": "Hello"}],
+                                   max_tokens=8, temperature=0)
+check(r.choices[0].message.content == want, "chat greedy: %r vs gemma4 run %r" % (r.choices[0].message.content, want))
+check(r.choices[0].finish_reason == "length", "max_tokens -> finish_reason length: %r" % r.choices[0].finish_reason)
+check(r.usage.prompt_tokens == n_prompt and r.usage.completion_tokens == 8 and r.usage.total_tokens == n_prompt + 8,
+      "usage %r (prompt %d)" % (r.usage, n_prompt))
+check(r.object == "chat.completion" and r.choices[0].message.role == "assistant", "response shape")
+
+# ---- chat, streaming ----
+s = client.chat.completions.create(model="tiny-mm", messages=[{"role": "user", "content": "Hello"}], max_tokens=8,
+                                   temperature=0, stream=True, stream_options={"include_usage": True})
+chunks = list(s)
+text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+check(chunks[0].choices[0].delta.role == "assistant", "first chunk has the role")
+check(text == want, "chat streaming text %r vs %r" % (text, want))
+fin = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+check(fin == ["length"], "streaming finish_reason %r" % fin)
+check(chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 8 and
+      chunks[-1].usage.prompt_tokens == n_prompt and not chunks[-1].choices, "usage chunk %r" % chunks[-1])
+
+# ---- sampling with a seed equals the CLI's ----
+want_s, _, _ = cli("-n", "16", "--seed", "2", "--temp", "1.5", "--top-k", "0", "--top-p", "1", "-p", "The quick brown fox")
+r = client.chat.completions.create(model="tiny-mm", messages=[{"role": "user", "content": "The quick brown fox"}],
+                                   max_tokens=16, temperature=1.5, top_p=1, seed=2, extra_body={"top_k": 0})
+check(r.choices[0].message.content == want_s, "seeded chat %r vs %r" % (r.choices[0].message.content, want_s))
+
+# ---- /v1/completions: raw prompt, greedy and seeded, streaming, stop strings ----
+want_raw, n_raw, _ = cli("--raw", "-n", "24", "--seed", "1", "--temp", "1.5", "--top-k", "0", "--top-p", "1",
+                         "-p", "The quick brown fox")
+kw = dict(model="tiny-mm", prompt="The quick brown fox", max_tokens=24, temperature=1.5, top_p=1, seed=1,
+          extra_body={"top_k": 0})
+c = client.completions.create(**kw)
+check(c.choices[0].text == want_raw, "completions %r vs gemma4 run --raw %r" % (c.choices[0].text, want_raw))
+check(c.usage.prompt_tokens == n_raw and c.usage.completion_tokens == 24, "completions usage %r" % c.usage)
+st = "".join(x.choices[0].text for x in client.completions.create(stream=True, **kw) if x.choices)
+check(st == want_raw, "streaming completions %r" % st)
+stop = want_raw[len(want_raw) // 2:len(want_raw) // 2 + 2]
+if stop:
+    c = client.completions.create(stop=[stop, "never-seen"], **kw)
+    check(c.choices[0].text == want_raw[:want_raw.index(stop)] and c.choices[0].finish_reason == "stop",
+          "stop %r: %r %r" % (stop, c.choices[0].text, c.choices[0].finish_reason))
+    st = "".join(x.choices[0].text for x in client.completions.create(stream=True, stop=stop, **kw) if x.choices)
+    check(st == want_raw[:want_raw.index(stop)], "streaming stop %r: %r" % (stop, st))
+r = client.chat.completions.create(model="tiny-mm", messages=[{"role": "user", "content": "Hello"}],
+                                   max_tokens=8, temperature=0, stop="<chan")
+check(r.choices[0].message.content == want[:want.find("<chan")] if "<chan" in want else True, "chat stop")
+
+# ---- media: image_url data URI, input_audio, video_url, a --media-dir file ----
+want_img, n_img, _ = cli("--greedy", "-n", "6", "--image", "tests/data/mm/cat.png", "-p", "What is this?")
+msg = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64," +
+                                                                          b64("tests/data/mm/cat.png")}},
+                                    {"type": "text", "text": "What is this?"}]}]
+r = client.chat.completions.create(model="tiny-mm", messages=msg, max_tokens=6, temperature=0)
+check(r.usage.prompt_tokens == n_img and r.choices[0].message.content == want_img,
+      "image: %d prompt tokens (run: %d), %r vs %r" % (r.usage.prompt_tokens, n_img, r.choices[0].message.content, want_img))
+want_aud, n_aud, _ = cli("--greedy", "-n", "6", "--audio", "tests/data/mm/speech.wav", "-p", "Transcribe.")
+msg = [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": b64("tests/data/mm/speech.wav"),
+                                                                            "format": "wav"}},
+                                    {"type": "text", "text": "Transcribe."}]}]
+r = client.chat.completions.create(model="tiny-mm", messages=msg, max_tokens=6, temperature=0)
+check(r.usage.prompt_tokens == n_aud and r.choices[0].message.content == want_aud,
+      "audio: %d prompt tokens (run: %d)" % (r.usage.prompt_tokens, n_aud))
+_, n_vid, _ = cli("--greedy", "-n", "2", "--video", "tests/data/mm/clip.mp4", "-p", "What happens?")
+for part in ({"type": "video_url", "video_url": {"url": "data:video/mp4;base64," + b64("tests/data/mm/clip.mp4")}},
+             {"type": "input_video", "input_video": {"url": "data:video/mp4;base64," + b64("tests/data/mm/clip.mp4")}}):
+    st_, j, _, _ = raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": [
+        part, {"type": "text", "text": "What happens?"}]}], "max_tokens": 2, "temperature": 0})
+    check(st_ == 200 and j["usage"]["prompt_tokens"] == n_vid, "%s: %s %s (run: %d)" % (part["type"], st_, j, n_vid))
+st_, j, _, _ = raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": [
+    {"type": "image_url", "image_url": {"url": "cat.png"}}, {"type": "text", "text": "What is this?"}]}],
+    "max_tokens": 6, "temperature": 0})
+check(st_ == 200 and j["usage"]["prompt_tokens"] == n_img, "--media-dir file: %s %s" % (st_, j))
+for bad in ("../cli_serve/cat.png", "/etc/passwd", "nope.png", "file:///etc/hostname"):
+    st_, j, _, _ = raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": bad}}]}], "max_tokens": 2})
+    check(is_error(st_, j, 400), "media path %r refused: %s %s" % (bad, st_, j))
+
+# ---- tools and reasoning requests are accepted (the tiny model's output is noise) ----
+tools = [{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
+                                           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+msgs = [{"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function",
+                                              "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}]
+r = client.chat.completions.create(model="tiny-mm", messages=msgs, tools=tools, max_tokens=4, temperature=0,
+                                   reasoning_effort="high")
+check(r.choices[0].finish_reason in ("stop", "length", "tool_calls"), "tool round trip request")
+
+# ---- /tokenize, /detokenize ----
+_, _, ids = cli("--raw", "-n", "1", "--greedy", "-p", "Hello world, ünïcode ✓")
+st_, j, _, _ = raw("POST", "/tokenize", {"content": "Hello world, ünïcode ✓"})
+check(st_ == 200 and j["tokens"] == ids[1:], "tokenize %s vs run %s" % (j, ids))
+st_, j, _, _ = raw("POST", "/detokenize", {"tokens": ids[1:]})
+check(st_ == 200 and j["content"] == "Hello world, ünïcode ✓", "detokenize %s" % j)
+check(is_error(*raw("POST", "/tokenize", {"content": 5})[:2], 400), "tokenize wrong type")
+check(is_error(*raw("POST", "/detokenize", {"tokens": [1, -1]})[:2], 400), "detokenize bad id")
+
+# ---- errors ----
+check(is_error(*raw("POST", "/v1/chat/completions", "{\"messages\": [")[:2], 400), "malformed JSON")
+check(is_error(*raw("POST", "/v1/chat/completions", "")[:2], 400), "empty body")
+check(is_error(*raw("POST", "/v1/chat/completions", {"messages": 5})[:2], 400, "messages"), "messages not a list")
+check(is_error(*raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}],
+                                                     "temperature": "hot"})[:2], 400, "temperature"), "temperature string")
+check(is_error(*raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}],
+                                                     "max_tokens": 0})[:2], 400, "max_tokens"), "max_tokens 0")
+check(is_error(*raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}],
+                                                     "stop": [1]})[:2], 400, "stop"), "stop not strings")
+check(is_error(*raw("POST", "/v1/chat/completions", {"messages": [{"role": "bot", "content": "x"}]})[:2], 400),
+      "unknown role")
+st_, j, _, _ = raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}], "max_tokens": 1,
+                                                     "frobnicate": {"a": [1, 2]}, "user": "u1"})
+check(st_ == 200, "unknown fields ignored: %s %s" % (st_, j))
+st_, j, _, _ = raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": [
+    {"type": "image_url", "image_url": {"url": "data:image/png;base64,@@@notbase64"}}]}]})
+check(is_error(st_, j, 400) and "base64" in j["error"]["message"], "bad base64: %s %s" % (st_, j))
+st_, j, _, _ = raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": [
+    {"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(b"not a png").decode()}}]}]})
+check(is_error(st_, j, 400), "undecodable image: %s %s" % (st_, j))
+st_, j, _, _ = raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": [
+    {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]}]})
+check(is_error(st_, j, 400), "remote URL refused")
+check(is_error(*raw("GET", "/nope")[:2], 404), "unknown route 404")
+st_, j, resp, _ = raw("GET", "/v1/chat/completions")
+check(is_error(st_, j, 405) and resp.getheader("Allow") == "POST", "GET on a POST route: 405 + Allow")
+
+
+def raw_big(*a, **kw):
+    """An oversized upload: the server answers 413 and may close the connection while the client is still
+    sending, which the client then sees as a broken pipe / reset (also acceptable: nothing was accepted)."""
+    try:
+        st, j, _, _ = raw(*a, **kw)
+        return is_error(st, j, 413), st
+    except (BrokenPipeError, ConnectionResetError) as e:
+        return True, repr(e)
+
+
+ok_, st_ = raw_big("POST", "/v1/chat/completions", "{\"messages\": \"" + "x" * 2500000 + "\"}")
+check(ok_, "body over --max-body: %s" % st_)
+ok_, st_ = raw_big("POST", "/v1/chat/completions", (b"x" * 100000 for _ in range(22)),
+                   headers={"Transfer-Encoding": "chunked"})
+check(ok_, "chunked body over --max-body: %s" % st_)
+many = [{"role": "user" if i % 2 == 0 else "assistant", "content": "message %d" % i} for i in range(10000)]
+st_, j, _, _ = raw("POST", "/v1/chat/completions", {"messages": many, "max_tokens": 1})
+check(is_error(st_, j, 400) and "context" in j["error"]["message"], "10,000 messages: %s %s" % (st_, str(j)[:200]))
+st_, j, _, _ = raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}], "logprobs": True})
+check(is_error(st_, j, 400, "logprobs"), "logprobs unsupported is a clear 400")
+
+
+# ---- a client that disconnects mid-stream, and one that leaves before a non-streaming reply ----
+def leave_early(stream):
+    gen0 = metric("gemma4_generated_tokens_total")
+    body = json.dumps({"messages": [{"role": "user", "content": "Go on"}], "max_tokens": 3000, "ignore_eos": True,
+                       "temperature": 0, "stream": stream}).encode()
+    s = socket.create_connection(("127.0.0.1", args.port))
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    if stream:
+        got = b""
+        while got.count(b"data: ") < 3:
+            got += s.recv(4096)
+    else:
+        time.sleep(0.5)
+    s.close()
+    for _ in range(100):
+        if metric("gemma4_busy_slots") == 0:
+            break
+        time.sleep(0.1)
+    gen = metric("gemma4_generated_tokens_total") - gen0
+    check(metric("gemma4_busy_slots") == 0 and gen < 2000, "disconnect (stream=%s) stops generation: %d tokens" % (stream, gen))
+
+
+leave_early(True)
+leave_early(False)
+check(raw("GET", "/health")[0] == 200, "healthy after disconnects")
+
+# ---- concurrency: parallel requests all answer ----
+res = []
+ths = [threading.Thread(target=lambda: res.append(client.chat.completions.create(
+    model="tiny-mm", messages=[{"role": "user", "content": "Hello"}], max_tokens=8, temperature=0)
+    .choices[0].message.content)) for _ in range(6)]
+[t.start() for t in ths]
+[t.join() for t in ths]
+check(res == [want] * 6, "6 parallel requests: %r" % res)
+
+# ---- /metrics ----
+_, _, resp, data = raw("GET", "/metrics")
+check(resp.getheader("Content-Type", "").startswith("text/plain") and metric("gemma4_requests_total") >= 20 and
+      metric("gemma4_generated_tokens_total") > 100 and metric("gemma4_slots") == 2, "metrics:\n" + data.decode())
+
+# ---- server B: API key, and a full queue -> 503 ----
+check(is_error(*raw("GET", "/v1/models", port=args.port_key)[:2], 401), "no API key: 401")
+check(is_error(*raw("GET", "/v1/models", headers={"Authorization": "Bearer wrong"}, port=args.port_key)[:2], 401),
+      "wrong API key: 401")
+check(raw("GET", "/v1/models", headers={"Authorization": "Bearer s3cret"}, port=args.port_key)[0] == 200, "API key ok")
+check(raw("GET", "/health", port=args.port_key)[0] == 200, "/health needs no key")
+body = json.dumps({"prompt": "x", "max_tokens": 3000, "ignore_eos": True, "stream": True}).encode()
+s = socket.create_connection(("127.0.0.1", args.port_key))  # a long stream holds the only slot
+s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n"
+          b"Content-Length: %d\r\n\r\n" % len(body) + body)
+got = b""
+while b"data: " not in got:
+    got += s.recv(4096)
+st_, j, resp, _ = raw("POST", "/v1/completions", {"prompt": "y", "max_tokens": 1},
+                      headers={"Authorization": "Bearer s3cret"}, port=args.port_key)
+busy = is_error(st_, j, 503) and resp.getheader("Retry-After") is not None
+s.close()
+check(busy, "queue full: 503 with Retry-After")
+
+print("%d passed, %d failed" % (PASS, FAIL))
+raise SystemExit(1 if FAIL else 0)
