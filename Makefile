@@ -19,6 +19,7 @@ build: deps
 # they can't be had).
 test: build
 	@bash tools/fetch-media.sh >/dev/null || echo "note: Debian media packages unavailable; media tests will skip those files"
+	@bash tools/fetch-browser.sh >/dev/null || echo "note: chromium unavailable; the chat-page test will skip"
 	@bash tools/fetch-gemma3.sh >/dev/null || echo "note: real Gemma 3 270M unavailable; test_gemma3_real will skip"
 	@bash tools/fetch-gemma4-vocab.sh >/dev/null || echo "note: real Gemma 4 vocabulary unavailable; test_gemma4_vocab will skip"
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
