@@ -5,6 +5,7 @@
 #define G4_CHECK_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,24 @@ static inline char *check_slurp(const char *path, size_t *len) {
     fclose(f);
     if (b) b[n] = 0;
     if (b && len) *len = (size_t)n;
+    return b;
+}
+
+/* max |a - ref| over n, relative to max |ref| (absolute when ref is all zero) */
+static inline double check_rel_err(const float *a, const float *ref, int64_t n) {
+    double md = 0, mr = 0;
+    for (int64_t i = 0; i < n; i++) {
+        md = fmax(md, fabs((double)a[i] - ref[i]));
+        mr = fmax(mr, fabs((double)ref[i]));
+    }
+    return md / (mr > 0 ? mr : 1);
+}
+
+/* index of the first largest of n values */
+static inline int check_argmax(const float *x, int n) {
+    int b = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[b]) b = i;
     return b;
 }
 

@@ -15,19 +15,6 @@
 #define DIR "tests/data/model/tiny-a"
 #define NSEQ 4
 
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[b]) b = i;
-    return b;
-}
-
-static double rel_err(const float *a, const float *ref, int n) {
-    double mx = 0, mr = 0;
-    for (int i = 0; i < n; i++) mx = fmax(mx, fabs((double)a[i] - ref[i])), mr = fmax(mr, fabs((double)ref[i]));
-    return mr > 0 ? mx / mr : mx;
-}
-
 int main(void) {
     char *js = check_slurp(DIR "/expected.json", NULL);
     cJSON *j = js ? cJSON_Parse(js) : NULL;
@@ -57,23 +44,23 @@ int main(void) {
         CHECKF(!g4_ctx_new(&solo[s], m, &cp, err), "%s", err);
         int *p = s == 0 ? prompt : prompt + 3 * s; /* other prompts: other slices of the fixture's ids */
         CHECK(!g4_ctx_eval(c[s], p, plen[s], sl, 0, err));
-        next[s] = argmax(sl, V);
+        next[s] = check_argmax(sl, V);
         CHECK(!g4_ctx_eval(solo[s], p, plen[s], sl, 0, err));
-        solo_next[s] = argmax(sl, V);
+        solo_next[s] = check_argmax(sl, V);
     }
     double worst_ref = 0, worst_solo = 0;
     int same_ref = 1, same_solo = 1;
     for (int step = 0; step < n_dec; step++) {
         if (next[0] != greedy[step]) same_ref = 0;
         CHECKF(!g4_ctx_decode_multi(c, next, NSEQ, lg, err), "%s", err);
-        worst_ref = fmax(worst_ref, rel_err(lg, ref + (size_t)(n_prompt + step) * (size_t)V, V));
+        worst_ref = fmax(worst_ref, check_rel_err(lg, ref + (size_t)(n_prompt + step) * (size_t)V, V));
         for (int s = 1; s < NSEQ; s++) {
             CHECK(!g4_ctx_eval(solo[s], &solo_next[s], 1, sl, 0, err));
-            worst_solo = fmax(worst_solo, rel_err(lg + (size_t)s * V, sl, V));
-            solo_next[s] = argmax(sl, V);
-            if (argmax(lg + (size_t)s * V, V) != solo_next[s]) same_solo = 0;
+            worst_solo = fmax(worst_solo, check_rel_err(lg + (size_t)s * V, sl, V));
+            solo_next[s] = check_argmax(sl, V);
+            if (check_argmax(lg + (size_t)s * V, V) != solo_next[s]) same_solo = 0;
         }
-        for (int s = 0; s < NSEQ; s++) next[s] = argmax(lg + (size_t)s * V, V);
+        for (int s = 0; s < NSEQ; s++) next[s] = check_argmax(lg + (size_t)s * V, V);
     }
     printf("batched decode, %d sequences x %d steps: vs transformers rel err %.2e (greedy %s), vs one-sequence "
            "decode %.2e (greedy %s)\n", NSEQ, n_dec, worst_ref, same_ref ? "identical" : "DIFFERENT", worst_solo,

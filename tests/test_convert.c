@@ -71,23 +71,11 @@ static int convert(const char *in, const char *out, int type) {
     return st == G4_OK;
 }
 
-static double rel_err(const float *a, const float *b, int64_t n) {
-    double md = 0, mr = 0;
-    for (int64_t i = 0; i < n; i++) { md = fmax(md, fabs((double)a[i] - b[i])); mr = fmax(mr, fabs((double)b[i])); }
-    return md / (mr > 0 ? mr : 1);
-}
-
 static void softmax(const float *x, double *p, int n) {
     double mx = -INFINITY, s = 0;
     for (int i = 0; i < n; i++) mx = fmax(mx, x[i]);
     for (int i = 0; i < n; i++) s += p[i] = exp((double)x[i] - mx);
     for (int i = 0; i < n; i++) p[i] /= s;
-}
-
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++) if (x[i] > x[b]) b = i;
-    return b;
 }
 
 static float *read_expected(const char *dir, int64_t n) {
@@ -131,7 +119,7 @@ static void check_vs_dequant(const char *qpath, const int *pids, int np, const i
     CHECK(q && f);
     if (q && f) {
         double worst = 0;
-        for (int r = 0; r < np + nd; r++) worst = fmax(worst, rel_err(q + (int64_t)r * V, f + (int64_t)r * V, V));
+        for (int r = 0; r < np + nd; r++) worst = fmax(worst, check_rel_err(q + (int64_t)r * V, f + (int64_t)r * V, V));
         printf("%s: quantized kernels vs dequantized f32: max rel err %.2e\n", what, worst);
         CHECKF(worst < 1e-4, "%s: quantized vs dequantized rel err %.3e", what, worst);
     }
@@ -154,7 +142,7 @@ static void report_vs_reference(const char *dir, const char *qpath, const char *
             double k = 0;
             for (int i = 0; i < V; i++) if (p[i] > 0) k += p[i] * log(p[i] / fmax(pq[i], 1e-300));
             kl += k;
-            agree += argmax(ref + (int64_t)r * V, V) == argmax(q + (int64_t)r * V, V);
+            agree += check_argmax(ref + (int64_t)r * V, V) == check_argmax(q + (int64_t)r * V, V);
         }
         printf("%s vs transformers (unquantized): top-1 agreement %.3f, mean KL %.2e over %d positions\n", what,
                (double)agree / rows, kl / rows, rows);

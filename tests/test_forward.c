@@ -45,22 +45,6 @@ static int load_expected(const char *dir, expected *e) {
     return e->logits && len == (size_t)(e->n_prompt + e->n_decode) * (size_t)e->n_vocab * sizeof(float);
 }
 
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++) if (x[i] > x[b]) b = i;
-    return b;
-}
-
-/* max |a-b| over n, relative to max |ref| */
-static double rel_err(const float *a, const float *ref, int64_t n) {
-    double md = 0, mr = 0;
-    for (int64_t i = 0; i < n; i++) {
-        md = fmax(md, fabs((double)a[i] - ref[i]));
-        mr = fmax(mr, fabs((double)ref[i]));
-    }
-    return md / (mr > 0 ? mr : 1);
-}
-
 /* Runs prefill + greedy decode; returns all logits (caller frees) */
 static float *run(const g4_model *m, const expected *e, int threads, int batch, const char *name) {
     g4_ctx_params p = {.n_ctx = 512, .n_batch = batch, .n_threads = threads};
@@ -98,14 +82,14 @@ static void check_model(const char *dir) {
         double worst_pre = 0, worst_dec = 0;
         int greedy_ok = 1;
         for (int r = 0; r < e.n_prompt + e.n_decode; r++) {
-            double er = rel_err(a + (int64_t)r * V, e.logits + (int64_t)r * V, V);
+            double er = check_rel_err(a + (int64_t)r * V, e.logits + (int64_t)r * V, V);
             if (r < e.n_prompt) worst_pre = fmax(worst_pre, er); else worst_dec = fmax(worst_dec, er);
-            CHECKF(rel_err(b + (int64_t)r * V, e.logits + (int64_t)r * V, V) < 1e-4, "%s row %d (2 threads, batch 7)", dir, r);
+            CHECKF(check_rel_err(b + (int64_t)r * V, e.logits + (int64_t)r * V, V) < 1e-4, "%s row %d (2 threads, batch 7)", dir, r);
         }
         /* greedy: our argmax after the prompt and after each decode step equals the reference's choice */
         for (int s = 0; s < e.n_decode; s++) {
             int row = e.n_prompt - 1 + s;
-            if (argmax(a + (int64_t)row * V, V) != e.greedy[s]) greedy_ok = 0;
+            if (check_argmax(a + (int64_t)row * V, V) != e.greedy[s]) greedy_ok = 0;
         }
         printf("%s: max rel err prefill %.2e, decode %.2e, greedy %s\n", dir, worst_pre, worst_dec,
                greedy_ok ? "identical" : "DIFFERENT");

@@ -64,22 +64,6 @@ static int load_expected(const char *dir, expected *e) {
     return e->logits && len == (size_t)(e->n_prompt + e->n_decode) * (size_t)e->n_vocab * sizeof(float);
 }
 
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++) if (x[i] > x[b]) b = i;
-    return b;
-}
-
-/* max |a-b| over n, relative to max |ref| */
-static double rel_err(const float *a, const float *ref, int64_t n) {
-    double md = 0, mr = 0;
-    for (int64_t i = 0; i < n; i++) {
-        md = fmax(md, fabs((double)a[i] - ref[i]));
-        mr = fmax(mr, fabs((double)ref[i]));
-    }
-    return md / (mr > 0 ? mr : 1);
-}
-
 /* prefill (all logits), then the reference's greedy tokens one by one; returns all logits */
 static float *run(const g4_model *m, const expected *e, int threads, int batch, const char *name) {
     g4_ctx_params p = {.n_ctx = 256, .n_batch = batch, .n_threads = threads};
@@ -132,15 +116,15 @@ static void check_fixture(int i) {
     if (a && b) {
         double pre = 0, dec = 0, pre_b = 0, dec_b = 0;
         for (int r = 0; r < rows; r++) {
-            double ea = rel_err(a + (int64_t)r * V, e.logits + (int64_t)r * V, V);
-            double eb = rel_err(b + (int64_t)r * V, e.logits + (int64_t)r * V, V);
+            double ea = check_rel_err(a + (int64_t)r * V, e.logits + (int64_t)r * V, V);
+            double eb = check_rel_err(b + (int64_t)r * V, e.logits + (int64_t)r * V, V);
             if (r < e.n_prompt) { pre = fmax(pre, ea); pre_b = fmax(pre_b, eb); }
             else { dec = fmax(dec, ea); dec_b = fmax(dec_b, eb); }
         }
         int greedy_ok = 1;
         for (int s = 0; s < e.n_decode; s++) {
             const int64_t row = e.n_prompt - 1 + s;
-            greedy_ok &= argmax(a + row * V, V) == e.greedy[s] && argmax(b + row * V, V) == e.greedy[s];
+            greedy_ok &= check_argmax(a + row * V, V) == e.greedy[s] && check_argmax(b + row * V, V) == e.greedy[s];
         }
         printf("%s: max rel err prefill %.2e, decode %.2e (2 threads, batch 7: %.2e, %.2e), greedy %s\n", path, pre,
                dec, pre_b, dec_b, greedy_ok ? "identical" : "DIFFERENT");

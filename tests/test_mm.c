@@ -88,22 +88,6 @@ static float *patches_of(const char *name, int n) {
     return p;
 }
 
-static double rel_err(const float *a, const float *ref, int64_t n) {
-    double mx = 0, mref = 0;
-    for (int64_t i = 0; i < n; i++) {
-        mx = fmax(mx, fabs((double)a[i] - ref[i]));
-        mref = fmax(mref, fabs((double)ref[i]));
-    }
-    return mref > 0 ? mx / mref : mx;
-}
-
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[b]) b = i;
-    return b;
-}
-
 /* The soft-token rows of one segment, from our embedders. */
 static float *embed_segment(g4_ctx *c, const fixture *f, int si, char *err) {
     const int n = f->seg[si].n;
@@ -149,11 +133,11 @@ static float *run(const g4_model *m, const fixture *f, int threads, int batch) {
             free(e);
         }
     }
-    int tok = ok ? argmax(lg + (size_t)(f->n_ids - 1) * (size_t)V, V) : 0;
+    int tok = ok ? check_argmax(lg + (size_t)(f->n_ids - 1) * (size_t)V, V) : 0;
     for (int i = 0; i < f->n_decode && ok; i++) {
         float *dst = lg + (size_t)(f->n_ids + i) * (size_t)V;
         ok = !g4_ctx_eval(c, &tok, 1, dst, 0, err);
-        tok = argmax(dst, V);
+        tok = check_argmax(dst, V);
     }
     if (!ok) { fprintf(stderr, "run: %s\n", err); free(lg); lg = NULL; }
     g4_ctx_free(c);
@@ -165,13 +149,13 @@ static void check_logits(const g4_model *m, const fixture *f, const char *what, 
     CHECKF(lg != NULL, "%s: run failed", what);
     if (!lg) return;
     const int V = f->n_vocab;
-    const double pre = rel_err(lg, f->logits, (int64_t)f->n_ids * V);
+    const double pre = check_rel_err(lg, f->logits, (int64_t)f->n_ids * V);
     double dec = 0;
     for (int i = 0; i < f->n_decode; i++)
-        dec = fmax(dec, rel_err(lg + (size_t)(f->n_ids + i) * V, f->logits + (size_t)(f->n_ids + i) * V, V));
+        dec = fmax(dec, check_rel_err(lg + (size_t)(f->n_ids + i) * V, f->logits + (size_t)(f->n_ids + i) * V, V));
     int same = 1;
     for (int i = 0; i < f->n_decode; i++) {
-        const int t = argmax(lg + (size_t)(f->n_ids - 1 + i) * V, V);
+        const int t = check_argmax(lg + (size_t)(f->n_ids - 1 + i) * V, V);
         if (t != f->greedy[i]) same = 0;
     }
     printf("%s (threads %d, batch %d): prefill rel err %.2e, decode %.2e, greedy %s\n", what, threads, batch, pre, dec,
@@ -197,7 +181,7 @@ static void check_embeddings(const g4_model *m, const fixture *f) {
         float *got = embed_segment(c, f, s, err);
         CHECK(ref && got);
         if (ref && got) {
-            const double e = rel_err(got, ref, (int64_t)f->seg[s].n * f->d);
+            const double e = check_rel_err(got, ref, (int64_t)f->seg[s].n * f->d);
             printf("embeddings %-8s (%d rows): rel err %.2e\n", name, f->seg[s].n, e);
             CHECKF(e <= 1e-5, "%s rel err %.3g", name, e);
         }
