@@ -9,6 +9,7 @@ import argparse
 import base64
 import http.client
 import json
+import math
 import re
 import socket
 import subprocess
@@ -175,6 +176,89 @@ r = client.chat.completions.create(model="tiny-mm", messages=msgs, tools=tools, 
                                    reasoning_effort="high")
 check(r.choices[0].finish_reason in ("stop", "length", "tool_calls"), "tool round trip request")
 
+# ---- tool_choice: required / a named function forces the call marker (and the name) first ----
+for choice, prefix in (("required", "<|tool_call>call:"), ({"type": "function", "function": {"name": "get_weather"}},
+                                                         "<|tool_call>call:get_weather{")):
+    body = {"messages": [{"role": "user", "content": "Weather in Paris?"}], "tools": tools, "tool_choice": choice,
+            "max_tokens": 40, "temperature": 0, "logprobs": True}
+    st_, j, _, _ = raw("POST", "/v1/chat/completions", body)
+    toks = "".join(e["token"] for e in j["choices"][0]["logprobs"]["content"]) if st_ == 200 else ""
+    check(st_ == 200 and toks.startswith(prefix), "tool_choice %r: the reply starts %r: %r" % (choice, prefix, toks))
+
+
+# ---- logprobs: the model's log-softmax, checked against `gemma4 run --logits-out` step by step ----
+def log_softmax(path):
+    import array
+    a = array.array("f")
+    a.frombytes(open(path, "rb").read())
+    mx = max(a)
+    lse = mx + math.log(sum(math.exp(x - mx) for x in a))
+    return [x - lse for x in a]
+
+
+def run_logits(ids):
+    out = args.media_dir + "/../logits.bin"
+    subprocess.run([args.bin, "run", "-m", args.model, "--ids", ",".join(map(str, ids)), "-n", "1", "--greedy",
+                    "--logits-out", out], capture_output=True, check=True, timeout=120)
+    return log_softmax(out)
+
+
+_, n_prompt, prompt_ids = cli("--greedy", "-n", "8", "-p", "Hello")
+r = client.chat.completions.create(model="tiny-mm", messages=[{"role": "user", "content": "Hello"}], max_tokens=8,
+                                   temperature=0, logprobs=True, top_logprobs=3)
+lp = r.choices[0].logprobs.content
+check(len(lp) == r.usage.completion_tokens - (r.choices[0].finish_reason == "stop") and len(lp) > 0,
+      "one logprob entry per token: %d for %d" % (len(lp), r.usage.completion_tokens))
+check(b"".join(bytes(e.bytes) for e in lp).decode("utf-8", "replace") == r.choices[0].message.content,
+      "the entries' bytes spell the content")
+gen_ids = []
+worst = 0.0
+for e in lp:
+    ref = run_logits(prompt_ids + gen_ids)
+    order = sorted(range(len(ref)), key=lambda i: (-ref[i], i))
+    tid = order[0]  # greedy: the entry's token is the argmax
+    worst = max([worst, abs(e.logprob - ref[tid])] + [abs(t.logprob - ref[order[k]]) for k, t in enumerate(e.top_logprobs)])
+    check(len(e.top_logprobs) == 3 and e.top_logprobs[0].token == e.token, "top_logprobs of %r" % e.token)
+    gen_ids.append(tid)
+check(worst < 1e-4, "logprobs within 1e-4 of log-softmax(gemma4 run logits): worst %.2e" % worst)
+s_lp = []
+for c in client.chat.completions.create(model="tiny-mm", messages=[{"role": "user", "content": "Hello"}], max_tokens=8,
+                                        temperature=0, logprobs=True, top_logprobs=3, stream=True):
+    if c.choices and c.choices[0].logprobs and c.choices[0].logprobs.content:
+        s_lp += c.choices[0].logprobs.content
+check([(e.token, round(e.logprob, 5)) for e in s_lp] == [(e.token, round(e.logprob, 5)) for e in lp],
+      "streamed logprobs equal the non-streamed ones")
+c = client.completions.create(model="tiny-mm", prompt="The quick brown fox", max_tokens=6, temperature=0, logprobs=2)
+L = c.choices[0].logprobs
+check(len(L.tokens) == len(L.token_logprobs) == len(L.top_logprobs) == len(L.text_offset) == 6 and
+      all(len(t) <= 2 for t in L.top_logprobs) and L.text_offset[0] == 0 and
+      all(L.text_offset[i + 1] >= L.text_offset[i] for i in range(5)) and
+      abs(L.token_logprobs[0] - max(run_logits(cli("--raw", "-n", "1", "-p", "The quick brown fox")[2]))) < 1e-4,
+      "completions logprobs: %r" % L)
+
+# ---- response_format json_object: the reply always parses as one object ----
+parsed = 0
+for seed in range(6):
+    for mt in (12, 40, 120):
+        r = client.chat.completions.create(model="tiny-mm", messages=[{"role": "user", "content": "JSON please"}],
+                                           max_tokens=mt, temperature=1.0, seed=seed,
+                                           response_format={"type": "json_object"})
+        try:
+            ok = isinstance(json.loads(r.choices[0].message.content), dict) and r.choices[0].finish_reason == "stop"
+        except ValueError:
+            ok = False
+        parsed += ok
+        check(ok and r.usage.completion_tokens <= mt, "json_object (seed %d, max_tokens %d): %r %s" %
+              (seed, mt, r.choices[0].message.content, r.choices[0].finish_reason))
+text = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+    model="tiny-mm", messages=[{"role": "user", "content": "JSON please"}], max_tokens=30, temperature=1.0, seed=9,
+    response_format={"type": "json_object"}, stream=True) if c.choices)
+check(isinstance(json.loads(text), dict), "streamed json_object parses: %r" % text)
+c = client.completions.create(model="tiny-mm", prompt="{", max_tokens=20, temperature=1.0, seed=3,
+                              extra_body={"response_format": {"type": "json_object"}})
+check(isinstance(json.loads(c.choices[0].text), dict), "completions json_object: %r" % c.choices[0].text)
+print("json_object: %d of 18 sampled replies parse as objects" % parsed)
+
 # ---- /tokenize, /detokenize ----
 _, _, ids = cli("--raw", "-n", "1", "--greedy", "-p", "Hello world, ünïcode ✓")
 st_, j, _, _ = raw("POST", "/tokenize", {"content": "Hello world, ünïcode ✓"})
@@ -231,8 +315,19 @@ check(ok_, "chunked body over --max-body: %s" % st_)
 many = [{"role": "user" if i % 2 == 0 else "assistant", "content": "message %d" % i} for i in range(10000)]
 st_, j, _, _ = raw("POST", "/v1/chat/completions", {"messages": many, "max_tokens": 1})
 check(is_error(st_, j, 400) and "context" in j["error"]["message"], "10,000 messages: %s %s" % (st_, str(j)[:200]))
-st_, j, _, _ = raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}], "logprobs": True})
-check(is_error(st_, j, 400, "logprobs"), "logprobs unsupported is a clear 400")
+check(is_error(*raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}],
+                                                     "top_logprobs": 2})[:2], 400, "top_logprobs"), "top_logprobs alone")
+check(is_error(*raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}], "logprobs": True,
+                                                     "top_logprobs": 21})[:2], 400, "top_logprobs"), "top_logprobs 21")
+check(is_error(*raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}],
+                                                     "response_format": {"type": "json_schema"}})[:2], 400,
+               "response_format"), "json_schema not supported yet: 400")
+check(is_error(*raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}],
+                                                     "tool_choice": "required"})[:2], 400, "tool_choice"),
+      "tool_choice required without tools")
+check(is_error(*raw("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}], "tools": tools,
+                                                     "tool_choice": {"type": "function", "function": {"name": "nope"}}})[:2],
+               400, "tool_choice"), "tool_choice names an unknown tool")
 
 
 # ---- a client that disconnects mid-stream, and one that leaves before a non-streaming reply ----

@@ -1,8 +1,10 @@
 /* test_engine.c -- the server's generation engine: parallel requests on slots with continuous
  * batching give the same greedy tokens as decoding each alone; a full queue says G4_EBUSY; a request
  * can be cancelled from its token callback; a repeated prompt reuses the slot's cached prefix; stop
- * cancels everything.  Uses tests/data/model/tiny-a (token ids in, token ids out).
+ * cancels everything; logprobs equal the log-softmax of the logits; a forced prefix and a constraint
+ * are obeyed.  Uses tests/data/model/tiny-a (token ids in, token ids out).
  */
+#include <math.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -22,29 +24,40 @@ typedef struct {
     int got[64], n_got;
     int cancel_after; /* > 0: stop after this many tokens */
     int sleep_us;
+    int logprobs, n_forced, forced[4], even_only;
+    g4_token_logprobs lp[64];
     g4_gen_result res;
     g4_status st;
     char err[G4_ERR_LEN];
 } req;
 
-static int on_token(void *ud, int t) {
+static int on_token(void *ud, int t, const g4_token_logprobs *lp) {
     req *r = ud;
+    if (lp && r->n_got < 64) r->lp[r->n_got] = *lp;
     if (r->n_got < 64) r->got[r->n_got++] = t;
     if (r->sleep_us) usleep((useconds_t)r->sleep_us);
     return r->cancel_after > 0 && r->n_got >= r->cancel_after;
 }
 
+static void even_only(void *ud, float *logits, int n_gen) {
+    (void)ud, (void)n_gen;
+    for (int v = 1; v < 512; v += 2) logits[v] = -INFINITY;
+}
+
 static void *run(void *arg) {
     req *r = arg;
-    g4_gen_req gr = {.ids = r->ids, .n_ids = r->n_ids, .max_tokens = NTOK, .ignore_eos = 1, .on_token = on_token, .ud = r};
+    g4_gen_req gr = {.ids = r->ids, .n_ids = r->n_ids, .max_tokens = NTOK, .ignore_eos = 1, .on_token = on_token, .ud = r,
+                     .logprobs = r->logprobs, .top_logprobs = r->logprobs ? 5 : 0, .forced = r->forced,
+                     .n_forced = r->n_forced, .constrain = r->even_only ? even_only : NULL};
     g4_sampler_params_default(&gr.sampling);
     gr.sampling.temperature = 0;
     r->st = g4_engine_generate(r->e, &gr, &r->res, r->err);
     return NULL;
 }
 
-/* greedy tokens of one prompt decoded alone */
-static void solo(const g4_model *m, const int *ids, int n, int *out) {
+/* greedy tokens of one prompt decoded alone; with q: forced tokens first, even ids only, and each
+ * step's logprobs checked against the log-softmax of the logits */
+static void solo(const g4_model *m, const int *ids, int n, int *out, const req *q) {
     char err[G4_ERR_LEN];
     g4_ctx *c;
     g4_ctx_params cp = {.n_ctx = 256, .n_batch = 512, .n_threads = 1};
@@ -54,7 +67,22 @@ static void solo(const g4_model *m, const int *ids, int n, int *out) {
     for (int i = 0; i < NTOK; i++) {
         int b = 0;
         for (int v = 1; v < m->cfg.n_vocab; v++)
-            if (lg[v] > lg[b] && !(v == 258882 || v == 258883)) b = v;
+            if (lg[v] > lg[b] && !(v == 258882 || v == 258883) && !(q && q->even_only && v % 2)) b = v;
+        if (q && i < q->n_forced) b = q->forced[i];
+        if (q && q->logprobs) {
+            double mx = -INFINITY, sum = 0;
+            for (int v = 0; v < m->cfg.n_vocab; v++) mx = lg[v] > mx ? lg[v] : mx;
+            for (int v = 0; v < m->cfg.n_vocab; v++) sum += exp(lg[v] - mx);
+            const double lse = mx + log(sum);
+            const g4_token_logprobs *lp = &q->lp[i];
+            int ok = fabs(lp->logprob - (lg[b] - lse)) < 1e-4 && lp->n_top == 5;
+            for (int k = 0; k < lp->n_top && ok; k++) {
+                int above = 0; /* the k-th alternative has exactly k logits above it */
+                for (int v = 0; v < m->cfg.n_vocab; v++) above += lg[v] > lg[lp->top_ids[k]];
+                ok = above == k && fabs(lp->top_logprobs[k] - (lg[lp->top_ids[k]] - lse)) < 1e-4;
+            }
+            CHECKF(ok, "step %d: logprob %g (want %g), top %d", i, lp->logprob, lg[b] - lse, lp->n_top);
+        }
         out[i] = b;
         g4_ctx_eval(c, &b, 1, lg, 0, err);
     }
@@ -81,7 +109,7 @@ int main(void) {
     int all_same = 1;
     for (int i = 0; i < NREQ; i++) {
         int want[NTOK];
-        solo(g4_engine_model(e), r[i].ids, r[i].n_ids, want);
+        solo(g4_engine_model(e), r[i].ids, r[i].n_ids, want, NULL);
         CHECKF(r[i].st == G4_OK, "request %d: %s", i, r[i].err);
         CHECK(r[i].res.n_gen == NTOK && r[i].res.finish == G4_FINISH_LENGTH && r[i].res.n_prompt == r[i].n_ids);
         int same = r[i].n_got == NTOK && !memcmp(r[i].got, want, sizeof want);
@@ -104,6 +132,18 @@ int main(void) {
     c.cancel_after = 3;
     run(&c);
     CHECK(c.st == G4_OK && c.res.finish == G4_FINISH_CANCELLED && c.res.n_gen == 3 && c.n_got == 3);
+    /* logprobs, a forced prefix and a constraint, checked step by step against decoding alone */
+    req f = r[4];
+    f.n_got = 0, f.logprobs = 1, f.n_forced = 3, f.even_only = 1;
+    f.forced[0] = 7, f.forced[1] = 300, f.forced[2] = 11;
+    run(&f);
+    int want_f[NTOK];
+    solo(g4_engine_model(e), f.ids, f.n_ids, want_f, &f);
+    int evens = 1;
+    for (int i = 3; i < NTOK; i++) evens &= f.got[i] % 2 == 0;
+    CHECKF(f.st == G4_OK && f.n_got == NTOK && !memcmp(f.got, want_f, sizeof want_f) && evens && f.got[1] == 300,
+           "forced + constrained request: %s", f.err);
+    printf("logprobs, forced prefix and constraint: as decoding alone\n");
     /* bad requests */
     g4_gen_result res;
     g4_gen_req bad = {.ids = base, .n_ids = 0, .max_tokens = 4};
@@ -115,7 +155,7 @@ int main(void) {
     CHECK(g4_engine_generate(e, &bad, &res, err) == G4_EINVAL);
     g4_engine_stats st;
     g4_engine_stats_get(e, &st);
-    CHECK(st.requests == NREQ + 3 && st.busy_slots == 0 && st.queued == 0 && st.gen_tokens == NREQ * NTOK + 2 * NTOK + 3);
+    CHECK(st.requests == NREQ + 4 && st.busy_slots == 0 && st.queued == 0 && st.gen_tokens == NREQ * NTOK + 3 * NTOK + 3);
     g4_engine_free(e);
 
     /* one slot, no queue: a second request while the first runs is refused */

@@ -48,6 +48,10 @@ typedef struct {
     char *stop[G4_API_MAX_STOP];
     int n_stop;
     int stream, include_usage, ignore_eos;
+    int logprobs, top_logprobs; /* chat: logprobs true + top_logprobs N; completions: logprobs N */
+    int json;                   /* response_format json_object: constrained to one JSON object */
+    int tool_required;          /* tool_choice "required" or a named function: the reply starts with a call */
+    char *tool_name;            /* tool_choice {"type":"function","function":{"name":...}} */
     g4_api_media media[G4_API_MAX_MEDIA]; /* chat: in message/part order, which is prompt order */
     int n_media;
 } g4_api_request;

@@ -8,9 +8,16 @@
  * stream parser (chat) or straight to content (completions) -> content/reasoning buffers, whose
  * unsent tails are sent as deltas after each token.  The model's stop ids end the text without
  * being part of it.
+ *
+ * Logprobs: each token's entry (its text, bytes, logprob, alternatives) waits in lp_pending and rides
+ * on the next chunk sent (streaming) or goes into the response's choice.logprobs.  json_object: the
+ * engine's constrain hook masks the logits with the JSON recogniser (json_constrain.h) fed with every
+ * token taken; the text then bypasses the chat parser.  tool_choice required/named: the reply is
+ * forced to start with the call marker (and the name).
  */
 #include "api.h"
 
+#include <math.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -33,7 +40,13 @@ typedef struct {
     sbuf content, reasoning;
     cJSON *calls;      /* tool calls (non-streaming) */
     int n_calls;
+    const g4_vocab_pieces *pieces;
+    g4_jsonc jc;       /* json_object: the text so far */
+    cJSON *lp_pending; /* logprob entries not sent yet (chat: list of objects; completions: see lp_add) */
+    cJSON *lp_tokens, *lp_values, *lp_tops, *lp_offsets; /* completions' four parallel lists */
+    size_t text_off;   /* completions: bytes of text before the next token */
     int started, done, stop_hit, finished, oom;
+    int max_tokens;
     char id[48];
     long created;
 } gen;
@@ -66,6 +79,101 @@ static void rand_hex(char *out, int n) {
         for (size_t i = 0; i < sizeof b; i++) b[i] = (unsigned char)(rand() ^ (int)clock());
     for (int i = 0; i < n; i++) out[i] = "0123456789abcdef"[b[i % 32] >> (i & 1 ? 0 : 4) & 15];
     out[n] = 0;
+}
+
+/* ---- logprobs ---- */
+
+/* The length of the valid UTF-8 character at p[0..n), or 0. */
+static size_t utf8_char(const char *p, size_t n) {
+    const unsigned char *u = (const unsigned char *)p;
+    if (u[0] < 0x80) return 1;
+    const size_t len = u[0] >= 0xC2 && u[0] <= 0xDF ? 2 : u[0] >= 0xE0 && u[0] <= 0xEF ? 3 : u[0] >= 0xF0 && u[0] <= 0xF4 ? 4 : 0;
+    if (!len || len > n) return 0;
+    for (size_t i = 1; i < len; i++) if ((u[i] & 0xC0) != 0x80) return 0;
+    if ((u[0] == 0xE0 && u[1] < 0xA0) || (u[0] == 0xED && u[1] > 0x9F) || (u[0] == 0xF0 && u[1] < 0x90) ||
+        (u[0] == 0xF4 && u[1] > 0x8F)) return 0;
+    return len;
+}
+
+/* A token's text as a JSON string (invalid UTF-8 -> U+FFFD) and its bytes. */
+static cJSON *token_string(const gen *g, int id, cJSON **bytes) {
+    const g4_tokenizer *tok = g4_engine_tokenizer(g->api->engine);
+    size_t n = 0;
+    const char *p = NULL;
+    if (g->pieces && g->pieces->len[id] != UINT32_MAX) p = g->pieces->bytes + g->pieces->off[id], n = g->pieces->len[id];
+    else p = g4_tokenizer_token_text(tok, id, &n);
+    if (!p) p = "", n = 0;
+    char *s = g4_malloc(3 * n + 1);
+    size_t k = 0;
+    for (size_t i = 0; s && i < n;) {
+        const size_t len = utf8_char(p + i, n - i);
+        if (len) memcpy(s + k, p + i, len), k += len, i += len;
+        else memcpy(s + k, "\xEF\xBF\xBD", 3), k += 3, i++;
+    }
+    if (s) s[k] = 0;
+    cJSON *j = cJSON_CreateString(s ? s : "");
+    g4_free(s);
+    if (bytes) {
+        *bytes = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(*bytes, cJSON_CreateNumber((unsigned char)p[i]));
+    }
+    return j;
+}
+
+/* An OpenAI logprob value: -9999 stands for -inf (JSON has no infinities), as OpenAI does. */
+static double lp_value(float x) { return isfinite(x) ? (double)x : -9999.0; }
+
+/* Record token id's logprobs: chat -> {token, logprob, bytes, top_logprobs: [...]} in lp_pending;
+ * completions -> tokens / token_logprobs / top_logprobs ({text: logprob}) / text_offset. */
+static void lp_add(gen *g, int id, const g4_token_logprobs *lp, size_t text_len) {
+    cJSON *bytes;
+    if (g->q->chat) {
+        cJSON *e = cJSON_CreateObject(), *tops = cJSON_CreateArray();
+        cJSON_AddItemToObject(e, "token", token_string(g, id, &bytes));
+        cJSON_AddNumberToObject(e, "logprob", lp_value(lp->logprob));
+        cJSON_AddItemToObject(e, "bytes", bytes);
+        for (int k = 0; k < lp->n_top; k++) {
+            cJSON *t = cJSON_CreateObject();
+            cJSON_AddItemToObject(t, "token", token_string(g, lp->top_ids[k], &bytes));
+            cJSON_AddNumberToObject(t, "logprob", lp_value(lp->top_logprobs[k]));
+            cJSON_AddItemToObject(t, "bytes", bytes);
+            cJSON_AddItemToArray(tops, t);
+        }
+        cJSON_AddItemToObject(e, "top_logprobs", tops);
+        cJSON_AddItemToArray(g->lp_pending, e);
+        return;
+    }
+    cJSON_AddItemToArray(g->lp_tokens, token_string(g, id, NULL));
+    cJSON_AddItemToArray(g->lp_values, cJSON_CreateNumber(lp_value(lp->logprob)));
+    cJSON *tops = cJSON_CreateObject();
+    for (int k = 0; k < lp->n_top; k++) {
+        cJSON *name = token_string(g, lp->top_ids[k], NULL);
+        if (!cJSON_GetObjectItemCaseSensitive(tops, name->valuestring))
+            cJSON_AddNumberToObject(tops, name->valuestring, lp_value(lp->top_logprobs[k]));
+        cJSON_Delete(name);
+    }
+    cJSON_AddItemToArray(g->lp_tops, tops);
+    cJSON_AddItemToArray(g->lp_offsets, cJSON_CreateNumber((double)g->text_off));
+    g->text_off += text_len;
+}
+
+/* The logprobs object for a choice, taking what is pending (NULL when logprobs are off). */
+static cJSON *lp_take(gen *g) {
+    if (!g->q->logprobs) return cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject();
+    if (g->q->chat) {
+        cJSON_AddItemToObject(o, "content", g->lp_pending);
+        cJSON_AddNullToObject(o, "refusal");
+        g->lp_pending = cJSON_CreateArray();
+    } else {
+        cJSON_AddItemToObject(o, "tokens", g->lp_tokens);
+        cJSON_AddItemToObject(o, "token_logprobs", g->lp_values);
+        cJSON_AddItemToObject(o, "top_logprobs", g->lp_tops);
+        cJSON_AddItemToObject(o, "text_offset", g->lp_offsets);
+        g->lp_tokens = cJSON_CreateArray(), g->lp_values = cJSON_CreateArray();
+        g->lp_tops = cJSON_CreateArray(), g->lp_offsets = cJSON_CreateArray();
+    }
+    return o;
 }
 
 /* ---- chunks ---- */
@@ -105,7 +213,7 @@ static void send_delta(gen *g, const char *key, const char *s, size_t n, cJSON *
         cJSON_AddStringToObject(choice, "text", t ? t : "");
         g4_free(t);
     }
-    cJSON_AddNullToObject(choice, "logprobs");
+    cJSON_AddItemToObject(choice, "logprobs", strcmp(key, "role") ? lp_take(g) : cJSON_CreateNull());
     cJSON_AddNullToObject(choice, "finish_reason");
     send_chunk(g, j);
 }
@@ -197,7 +305,13 @@ static void text_end(gen *g) {
     if (g->cs) g4_chat_stream_finish(g->cs, err); /* an unfinished call is dropped */
 }
 
-static int on_token(void *ud, int token) {
+static void constrain(void *ud, float *logits, int n_gen) {
+    gen *g = ud;
+    const g4_config *c = &g->m->cfg;
+    g4_jsonc_mask(&g->jc, g->pieces, c->eos_ids, c->n_eos, g->max_tokens - n_gen, logits);
+}
+
+static int on_token(void *ud, int token, const g4_token_logprobs *lp) {
     gen *g = ud;
     if (g4_http_gone(g->r)) return 1;
     if (!g->started && g->q->stream) {
@@ -207,7 +321,13 @@ static int on_token(void *ud, int token) {
     }
     if (g->done) return 1;
     if (!g->q->ignore_eos && g4_model_is_stop(g->m, token)) text_end(g);
-    else text_in(g, g->tsbuf, g4_tok_stream_put(&g->ts, token, g->tsbuf), 0);
+    else {
+        if (g->q->json && g->pieces && g->pieces->len[token] != UINT32_MAX)
+            g4_jsonc_feed(&g->jc, g->pieces->bytes + g->pieces->off[token], g->pieces->len[token]);
+        const size_t n = g4_tok_stream_put(&g->ts, token, g->tsbuf);
+        if (lp) lp_add(g, token, lp, n);
+        text_in(g, g->tsbuf, n, 0);
+    }
     flush_deltas(g, 0);
     return g->done || g4_http_gone(g->r);
 }
@@ -228,7 +348,7 @@ static void finish_stream(gen *g, const char *finish, const g4_gen_result *res) 
     cJSON *choice, *j = chunk_new(g, &choice);
     if (g->q->chat) cJSON_AddObjectToObject(choice, "delta");
     else cJSON_AddStringToObject(choice, "text", "");
-    cJSON_AddNullToObject(choice, "logprobs");
+    cJSON_AddItemToObject(choice, "logprobs", lp_take(g));
     cJSON_AddStringToObject(choice, "finish_reason", finish);
     send_chunk(g, j);
     if (g->q->include_usage) {
@@ -256,7 +376,7 @@ static void reply_full(gen *g, const char *finish, const g4_gen_result *res) {
             g->calls = NULL;
         }
     } else cJSON_AddStringToObject(choice, "text", g->content.s ? g->content.s : "");
-    cJSON_AddNullToObject(choice, "logprobs");
+    cJSON_AddItemToObject(choice, "logprobs", lp_take(g));
     cJSON_AddStringToObject(choice, "finish_reason", finish);
     add_usage(j, res);
     g4_http_reply_json(g->r, 200, j);
@@ -277,12 +397,28 @@ void g4_api_run(g4_http_req *r, g4_api *api, const g4_api_request *q, const int 
         if (!g.tsbuf) st = g4_errf(err, G4_ENOMEM, "out of memory");
         else g4_tok_stream_init(&g.ts, tok, !q->chat);
     }
-    if (!st && q->chat) st = g4_chat_stream_new(&g.cs, on_event, &g, err);
-    if (!st && !(g.calls = cJSON_CreateArray())) st = g4_errf(err, G4_ENOMEM, "out of memory");
+    if (!st && q->chat && !q->json) st = g4_chat_stream_new(&g.cs, on_event, &g, err);
+    g.calls = cJSON_CreateArray(), g.lp_pending = cJSON_CreateArray();
+    g.lp_tokens = cJSON_CreateArray(), g.lp_values = cJSON_CreateArray();
+    g.lp_tops = cJSON_CreateArray(), g.lp_offsets = cJSON_CreateArray();
+    if (!st && (!g.calls || !g.lp_pending || !g.lp_tokens || !g.lp_values || !g.lp_tops || !g.lp_offsets))
+        st = g4_errf(err, G4_ENOMEM, "out of memory");
+    g.pieces = g4_engine_pieces(api->engine);
+    g4_jsonc_init(&g.jc);
     const int room = g4_engine_n_ctx(api->engine) - n_ids;
+    g.max_tokens = q->max_tokens ? G4_MIN(q->max_tokens, room) : room;
+    int *forced = NULL, n_forced = 0;
+    if (!st && q->tool_required && tok) { /* the call marker, and the name when one is asked for */
+        char pre[256];
+        snprintf(pre, sizeof pre, "<|tool_call>call:%s%s", q->tool_name ? q->tool_name : "", q->tool_name ? "{" : "");
+        st = g4_tokenizer_encode(tok, pre, strlen(pre), &forced, &n_forced, 1, err);
+        if (!st && n_forced >= g.max_tokens)
+            st = g4_errf(err, G4_EINVAL, "max_tokens %d is too few for the required tool call", g.max_tokens);
+    }
     g4_gen_req gr = {.ids = ids, .n_ids = n_ids, .items = items, .n_items = n_items, .sampling = q->sp,
-                     .max_tokens = q->max_tokens ? G4_MIN(q->max_tokens, room) : room,
-                     .ignore_eos = q->ignore_eos, .on_token = on_token, .ud = &g};
+                     .max_tokens = g.max_tokens, .ignore_eos = q->ignore_eos, .on_token = on_token, .ud = &g,
+                     .logprobs = q->logprobs, .top_logprobs = q->top_logprobs, .forced = forced, .n_forced = n_forced,
+                     .constrain = q->json && g.pieces ? constrain : NULL};
     g4_gen_result res = {0};
     if (!st && !tok) st = g4_errf(err, G4_EINVAL, "the model has no tokenizer");
     if (!st) st = g4_engine_generate(api->engine, &gr, &res, err);
@@ -314,4 +450,10 @@ void g4_api_run(g4_http_req *r, g4_api *api, const g4_api_request *q, const int 
     g4_free(g.content.s);
     g4_free(g.reasoning.s);
     cJSON_Delete(g.calls);
+    cJSON_Delete(g.lp_pending);
+    cJSON_Delete(g.lp_tokens);
+    cJSON_Delete(g.lp_values);
+    cJSON_Delete(g.lp_tops);
+    cJSON_Delete(g.lp_offsets);
+    g4_free(forced);
 }

@@ -204,6 +204,44 @@ static void rename_input_video(cJSON *root) {
     }
 }
 
+/* tool_choice: "auto" (the default), "none" (tools left out of the prompt), "required" or
+ * {"type":"function","function":{"name":N}} (the reply starts with a call, of N). */
+static g4_status parse_tool_choice(g4_api_request *q, const cJSON *root, char *param, char *err) {
+    const cJSON *tc = field(root, "tool_choice");
+    if (!tc || cJSON_IsNull(tc)) return G4_OK;
+    const int n_tools = q->conv->tools ? cJSON_GetArraySize(q->conv->tools) : 0;
+    if (cJSON_IsString(tc)) {
+        const char *s = tc->valuestring;
+        if (!strcmp(s, "none")) {
+            cJSON_Delete(q->conv->tools);
+            q->conv->tools = NULL;
+        } else if (!strcmp(s, "required")) q->tool_required = 1;
+        else if (strcmp(s, "auto"))
+            return FAIL(G4_EINVAL, "tool_choice", "request.tool_choice: '%.32s' (want auto, none, required or an object)", s);
+    } else if (cJSON_IsObject(tc)) {
+        const cJSON *f = field(tc, "function"), *name = f ? field(f, "name") : NULL;
+        if (!name || !cJSON_IsString(name))
+            return FAIL(G4_EINVAL, "tool_choice", "request.tool_choice: want {\"type\": \"function\", \"function\": "
+                                                  "{\"name\": ...}}");
+        int found = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, q->conv->tools) {
+            const cJSON *tf = field(t, "function"), *tn = tf ? field(tf, "name") : NULL;
+            found |= tn && cJSON_IsString(tn) && !strcmp(tn->valuestring, name->valuestring);
+        }
+        if (!found)
+            return FAIL(G4_EINVAL, "tool_choice", "request.tool_choice: no tool named '%.64s' in tools", name->valuestring);
+        if (!(q->tool_name = g4_strdup(name->valuestring))) return g4_errf(err, G4_ENOMEM, "request: out of memory");
+        q->tool_required = 1;
+    } else return FAIL(G4_EINVAL, "tool_choice", "request.tool_choice: must be a string or an object (got %s)", kind_of(tc));
+    if (q->tool_required && !n_tools)
+        return FAIL(G4_EINVAL, "tool_choice", "request.tool_choice: a call is required but no tools are given");
+    if (q->tool_required && q->json)
+        return FAIL(G4_EINVAL, "tool_choice", "request: tool_choice %s and response_format json_object exclude each other",
+                    cJSON_IsString(tc) ? tc->valuestring : "(a function)");
+    return G4_OK;
+}
+
 static g4_status parse_chat(g4_api_request *q, cJSON *root, const char *media_dir, size_t max_media, char *param,
                             char *err) {
     rename_input_video(root);
@@ -221,19 +259,8 @@ static g4_status parse_chat(g4_api_request *q, cJSON *root, const char *media_di
         else return FAIL(G4_EINVAL, "reasoning_effort", "request.reasoning_effort: '%.32s' (want none, minimal, low, "
                                                         "medium or high)", s);
     }
-    const cJSON *tc = field(root, "tool_choice");
-    if (tc && !cJSON_IsString(tc) && !cJSON_IsObject(tc))
-        return FAIL(G4_EINVAL, "tool_choice", "request.tool_choice: must be a string or an object (got %s)", kind_of(tc));
-    if (tc && cJSON_IsString(tc) && !strcmp(tc->valuestring, "none")) {
-        cJSON_Delete(q->conv->tools);
-        q->conv->tools = NULL;
-    }
-    const cJSON *rf = field(root, "response_format"), *rft = rf ? field(rf, "type") : NULL;
-    if (rf && (!cJSON_IsObject(rf) || !rft || !cJSON_IsString(rft)))
-        return FAIL(G4_EINVAL, "response_format", "request.response_format: must be an object with a string type");
-    if (rft && strcmp(rft->valuestring, "text"))
-        return FAIL(G4_EUNSUPPORTED, "response_format", "request.response_format: '%.32s' is not supported yet "
-                                                        "(constrained sampling is not implemented)", rft->valuestring);
+    if ((st = parse_tool_choice(q, root, param, err))) return st;
+    if (q->json || q->tool_required) q->conv->enable_thinking = 0; /* the constrained reply comes first */
     for (int i = 0; i < q->conv->n_msgs; i++) {
         const g4_chat_msg *m = &q->conv->msgs[i];
         for (int j = 0; j < m->n_parts; j++) {
@@ -285,6 +312,24 @@ static g4_status parse_stop(g4_api_request *q, const cJSON *root, char *param, c
     return G4_OK;
 }
 
+/* chat: "logprobs": bool, "top_logprobs": 0..20 (needs logprobs); completions: "logprobs": 0..20 */
+static g4_status parse_logprobs(g4_api_request *q, const cJSON *root, char *param, char *err) {
+    const cJSON *lp = field(root, "logprobs"), *top = field(root, "top_logprobs");
+    g4_status st;
+    double x = NAN;
+    if (!q->chat && lp && cJSON_IsNumber(lp)) {
+        if ((st = get_num(root, "logprobs", 0, G4_MAX_TOP_LOGPROBS, 1, &x, param, err))) return st;
+        q->logprobs = 1, q->top_logprobs = (int)x;
+    } else if ((st = get_bool(root, "logprobs", &q->logprobs, param, err))) return st;
+    if (top && !cJSON_IsNull(top)) {
+        if ((st = get_num(root, "top_logprobs", 0, G4_MAX_TOP_LOGPROBS, 1, &x, param, err))) return st;
+        if (!q->logprobs)
+            return FAIL(G4_EINVAL, "top_logprobs", "request.top_logprobs: needs \"logprobs\": true");
+        q->top_logprobs = (int)x;
+    }
+    return G4_OK;
+}
+
 static g4_status parse_sampling(g4_api_request *q, const cJSON *root, char *param, char *err) {
     g4_sampler_params *sp = &q->sp;
     double x;
@@ -311,9 +356,17 @@ static g4_status parse_sampling(g4_api_request *q, const cJSON *root, char *para
 #undef NUM
     if ((st = get_bool(root, "stream", &q->stream, param, err))) return st;
     if ((st = get_bool(root, "ignore_eos", &q->ignore_eos, param, err))) return st;
-    int lp = 0;
-    if ((st = get_bool(root, "logprobs", &lp, param, err))) return st;
-    if (lp) return FAIL(G4_EUNSUPPORTED, "logprobs", "request.logprobs: not supported yet");
+    if ((st = parse_logprobs(q, root, param, err))) return st;
+    const cJSON *rf = field(root, "response_format"), *rft = rf ? field(rf, "type") : NULL;
+    if (rf && !cJSON_IsNull(rf) && (!cJSON_IsObject(rf) || !rft || !cJSON_IsString(rft)))
+        return FAIL(G4_EINVAL, "response_format", "request.response_format: must be an object with a string type");
+    if (rft && !strcmp(rft->valuestring, "json_object")) q->json = 1;
+    else if (rft && !strcmp(rft->valuestring, "json_schema"))
+        return FAIL(G4_EUNSUPPORTED, "response_format", "request.response_format: json_schema is not supported yet "
+                                                        "(json_object is)");
+    else if (rft && strcmp(rft->valuestring, "text"))
+        return FAIL(G4_EINVAL, "response_format", "request.response_format: '%.32s' (want text or json_object)",
+                    rft->valuestring);
     const cJSON *so = field(root, "stream_options");
     if (so && !cJSON_IsObject(so))
         return FAIL(G4_EINVAL, "stream_options", "request.stream_options: must be an object (got %s)", kind_of(so));
@@ -345,5 +398,6 @@ void g4_api_request_free(g4_api_request *q) {
     g4_free(q->prompt_ids);
     for (int i = 0; i < q->n_stop; i++) g4_free(q->stop[i]);
     for (int i = 0; i < q->n_media; i++) g4_free(q->media[i].data);
+    g4_free(q->tool_name);
     memset(q, 0, sizeof *q);
 }

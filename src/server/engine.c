@@ -7,6 +7,7 @@
  */
 #include "engine.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +35,13 @@ typedef struct {
     g4_sampler *smp;
     int next;         /* the sampled token to feed in the next decode step */
     int finished;
+    float *raw;       /* n_vocab: the logits before sampling touches them (requests with logprobs) */
 } slot;
 
 struct g4_engine {
     g4_model *m;
     g4_tokenizer *tok;
+    g4_vocab_pieces pieces;
     int n_ctx, n_slots, max_queue;
     slot *slots;
     float *logits; /* n_slots rows of n_vocab */
@@ -61,29 +64,80 @@ static double now_s(void) {
 
 static int is_media_id(const g4_config *c, int id) { return id == c->image_id || id == c->audio_id || id == c->video_id; }
 
-/* Sampled token t for slot s: report it, decide whether the request goes on. */
-static void take_token(g4_engine *e, slot *s, int t) {
+/* log(sum(exp(logits))) over the finite logits (NaN and -inf count as probability 0). */
+static double log_sum_exp(const float *x, int n) {
+    float mx = -INFINITY;
+    for (int i = 0; i < n; i++) if (x[i] > mx) mx = x[i];
+    if (!isfinite(mx)) return mx;
+    double sum = 0;
+    for (int i = 0; i < n; i++) if (x[i] > -INFINITY) sum += exp((double)x[i] - (double)mx);
+    return (double)mx + log(sum);
+}
+
+/* The logprobs of token t and the k most likely tokens, from the raw logits x[n]. */
+static void token_logprobs(const float *x, int n, int t, int k, g4_token_logprobs *lp) {
+    const double lse = log_sum_exp(x, n);
+    lp->logprob = x[t] > -INFINITY ? (float)((double)x[t] - lse) : -INFINITY;
+    lp->n_top = 0;
+    for (int i = 0; i < n && k > 0; i++) { /* insertion into a sorted list of at most k */
+        if (!(x[i] > -INFINITY)) continue;
+        int p = lp->n_top;
+        while (p > 0 && x[lp->top_ids[p - 1]] < x[i]) p--;
+        if (p >= k) continue;
+        const int m = lp->n_top < k ? lp->n_top : k - 1;
+        for (int q = m; q > p; q--) lp->top_ids[q] = lp->top_ids[q - 1];
+        lp->top_ids[p] = i;
+        if (lp->n_top < k) lp->n_top++;
+    }
+    for (int i = 0; i < lp->n_top; i++) lp->top_logprobs[i] = (float)((double)x[lp->top_ids[i]] - lse);
+}
+
+/* Token t for slot s (raw: its logits before sampling, for logprobs): report it, decide whether the
+ * request goes on. */
+static void take_token(g4_engine *e, slot *s, int t, const float *raw) {
     job *j = s->j;
-    const g4_config *c = &e->m->cfg;
+    const g4_gen_req *r = j->r;
     j->res->n_gen++;
     g4_sampler_accept(s->smp, t);
-    const int stop = !j->r->ignore_eos && g4_model_is_stop(e->m, t);
-    const int cancel = j->r->on_token ? j->r->on_token(j->r->ud, t) : 0;
+    const int stop = !r->ignore_eos && g4_model_is_stop(e->m, t);
+    g4_token_logprobs lp;
+    if (r->logprobs && raw) token_logprobs(raw, e->m->cfg.n_vocab, t, G4_MIN(r->top_logprobs, G4_MAX_TOP_LOGPROBS), &lp);
+    const int cancel = r->on_token ? r->on_token(r->ud, t, r->logprobs && raw ? &lp : NULL) : 0;
     s->next = t;
     if (cancel) j->res->finish = G4_FINISH_CANCELLED, s->finished = 1;
     else if (stop) j->res->finish = G4_FINISH_STOP, s->finished = 1;
-    else if (j->res->n_gen >= j->r->max_tokens || g4_ctx_n_past(s->ctx) + 1 > e->n_ctx)
+    else if (j->res->n_gen >= r->max_tokens || g4_ctx_n_past(s->ctx) + 1 > e->n_ctx)
         j->res->finish = G4_FINISH_LENGTH, s->finished = 1;
-    (void)c;
 }
 
-static int sample(slot *s, float *logits, job *j) {
-    const int t = g4_sampler_sample(s->smp, logits);
-    if (t < 0) {
-        j->st = g4_errf(j->err, G4_EINVAL, "no token can be sampled (every logit is NaN or -inf)");
-        s->finished = 1;
+/* The next token from logits (the forced prefix first, then the constraint and the sampler), then
+ * take_token.  logits are clobbered. */
+static void next_token(g4_engine *e, slot *s, float *logits) {
+    job *j = s->j;
+    const g4_gen_req *r = j->r;
+    const int V = e->m->cfg.n_vocab, n_gen = j->res->n_gen;
+    const float *raw = NULL;
+    if (r->logprobs) {
+        if (!s->raw && !(s->raw = g4_malloc(sizeof(float) * (size_t)V))) {
+            j->st = g4_errf(j->err, G4_ENOMEM, "out of memory");
+            s->finished = 1;
+            return;
+        }
+        memcpy(s->raw, logits, sizeof(float) * (size_t)V);
+        raw = s->raw;
     }
-    return t;
+    int t;
+    if (n_gen < r->n_forced) t = r->forced[n_gen];
+    else {
+        if (r->constrain) r->constrain(r->ud, logits, n_gen);
+        if ((t = g4_sampler_sample(s->smp, logits)) < 0) {
+            j->st = g4_errf(j->err, G4_EINVAL, r->constrain ? "no token can be sampled (the constraint allows none)"
+                                                            : "no token can be sampled (every logit is NaN or -inf)");
+            s->finished = 1;
+            return;
+        }
+    }
+    take_token(e, s, t, raw);
 }
 
 /* Prefill the request's prompt (reusing the slot's cached prefix) and sample its first token. */
@@ -114,8 +168,7 @@ static void start(g4_engine *e, slot *s, float *logits) {
     s->n_cache = r->n_ids;
     j->res->t_prompt = now_s() - t0;
     j->t_start = now_s();
-    const int t = sample(s, logits, j);
-    if (t >= 0) take_token(e, s, t);
+    next_token(e, s, logits);
 }
 
 /* ---- the scheduler thread ------------------------------------------------------------------------ */
@@ -181,8 +234,7 @@ static void *scheduler(void *arg) {
                     continue;
                 }
                 s->cache[s->n_cache++] = toks[k];
-                const int t = sample(s, e->logits + (size_t)k * (size_t)V, s->j);
-                if (t >= 0) take_token(e, s, t);
+                next_token(e, s, e->logits + (size_t)k * (size_t)V);
             }
             pthread_mutex_lock(&e->mu);
             e->stats.gen_seconds += now_s() - t0;
@@ -225,6 +277,7 @@ g4_status g4_engine_new(g4_engine **out, const g4_engine_params *p, char *err) {
     g4_status st = g4_model_load_mm(&e->m, p->model_path, p->mmproj_path, err);
     if (st) goto fail;
     if ((st = g4_tokenizer_load_model(e->m, &e->tok, err))) goto fail;
+    if (e->tok && (st = g4_vocab_pieces_build(&e->pieces, e->tok, err))) goto fail;
     const g4_config *c = &e->m->cfg;
     e->n_ctx = p->n_ctx > 0 ? p->n_ctx : G4_MIN(4096, c->n_ctx_train);
     e->slots = g4_calloc((size_t)e->n_slots, sizeof *e->slots);
@@ -275,9 +328,11 @@ void g4_engine_free(g4_engine *e) {
         g4_ctx_free(e->slots[i].ctx);
         g4_sampler_free(e->slots[i].smp);
         g4_free(e->slots[i].cache);
+        g4_free(e->slots[i].raw);
     }
     g4_free(e->slots);
     g4_free(e->logits);
+    g4_vocab_pieces_free(&e->pieces);
     g4_tokenizer_free(e->tok);
     g4_model_free(e->m);
     pthread_cond_destroy(&e->cv_work);
@@ -289,6 +344,7 @@ void g4_engine_free(g4_engine *e) {
 const g4_model *g4_engine_model(const g4_engine *e) { return e->m; }
 const g4_tokenizer *g4_engine_tokenizer(const g4_engine *e) { return e->tok; }
 int g4_engine_n_ctx(const g4_engine *e) { return e->n_ctx; }
+const g4_vocab_pieces *g4_engine_pieces(const g4_engine *e) { return e->tok ? &e->pieces : NULL; }
 
 g4_status g4_engine_generate(g4_engine *e, const g4_gen_req *r, g4_gen_result *res, char *err) {
     memset(res, 0, sizeof *res);
@@ -300,6 +356,11 @@ g4_status g4_engine_generate(g4_engine *e, const g4_gen_req *r, g4_gen_result *r
     for (int i = 0; i < r->n_ids; i++)
         if (r->ids[i] < 0 || r->ids[i] >= c->n_vocab)
             return g4_errf(err, G4_EINVAL, "token id %d at %d out of range (vocab %d)", r->ids[i], i, c->n_vocab);
+    if (r->n_forced < 0 || (r->n_forced && !r->forced) || r->top_logprobs < 0 || r->top_logprobs > G4_MAX_TOP_LOGPROBS)
+        return g4_errf(err, G4_EINVAL, "bad forced tokens or top_logprobs");
+    for (int i = 0; i < r->n_forced; i++)
+        if (r->forced[i] < 0 || r->forced[i] >= c->n_vocab)
+            return g4_errf(err, G4_EINVAL, "forced token id %d out of range (vocab %d)", r->forced[i], c->n_vocab);
     job j = {0};
     j.r = r;
     j.res = res;

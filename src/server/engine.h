@@ -14,6 +14,7 @@
 #include "../media/mm.h"
 #include "../model/model.h"
 #include "../text/sampler.h"
+#include "../text/json_constrain.h"
 #include "../text/tokenizer.h"
 
 typedef struct g4_engine g4_engine;
@@ -29,6 +30,18 @@ typedef struct {
 
 enum { G4_FINISH_STOP = 0, G4_FINISH_LENGTH = 1, G4_FINISH_CANCELLED = 2 };
 
+#define G4_MAX_TOP_LOGPROBS 20
+
+/* A generated token's log-probability under the model's own distribution (log-softmax of the logits,
+ * before penalties, temperature, truncation or constraints), and the n_top most likely alternatives
+ * (highest first, ties -> lower id first). */
+typedef struct {
+    float logprob;
+    int n_top;
+    int top_ids[G4_MAX_TOP_LOGPROBS];
+    float top_logprobs[G4_MAX_TOP_LOGPROBS];
+} g4_token_logprobs;
+
 typedef struct {
     const int *ids;           /* the prompt, expanded (media placeholders as ids) */
     int n_ids;
@@ -37,8 +50,16 @@ typedef struct {
     g4_sampler_params sampling;
     int max_tokens;           /* generated tokens at most (> 0) */
     int ignore_eos;
-    /* every generated token, on the scheduler thread; stop ids are reported too (then the request ends) */
-    int (*on_token)(void *ud, int token);
+    int logprobs;             /* 1: on_token gets each token's g4_token_logprobs */
+    int top_logprobs;         /* alternatives per token (0..G4_MAX_TOP_LOGPROBS) */
+    const int *forced;        /* the first n_forced generated tokens are these, whatever the logits say */
+    int n_forced;
+    /* optional, on the scheduler thread before each draw (not for forced tokens): set the logits of the
+     * tokens that may not come next to -INFINITY (constrained output).  n_gen: tokens generated so far. */
+    void (*constrain)(void *ud, float *logits, int n_gen);
+    /* every generated token, on the scheduler thread; stop ids are reported too (then the request ends).
+     * lp is NULL unless logprobs was asked for.  Return 1 to end the request. */
+    int (*on_token)(void *ud, int token, const g4_token_logprobs *lp);
     void *ud;
 } g4_gen_req;
 
@@ -63,6 +84,7 @@ void g4_engine_stop(g4_engine *e);
 void g4_engine_free(g4_engine *e); /* calls g4_engine_stop, waits for callers to leave, frees */
 const g4_model *g4_engine_model(const g4_engine *e);
 const g4_tokenizer *g4_engine_tokenizer(const g4_engine *e); /* NULL if the model has none */
+const g4_vocab_pieces *g4_engine_pieces(const g4_engine *e);  /* every token's bytes (NULL without a tokenizer) */
 int g4_engine_n_ctx(const g4_engine *e);
 
 /* Run one request to completion (blocking).  G4_EBUSY: queue full; G4_EINVAL: prompt + max_tokens

@@ -96,6 +96,14 @@ oom:
     return g4_errf(err, G4_ENOMEM, "tokenizer: out of memory decoding %d ids", n);
 }
 
+const char *g4_tokenizer_piece(const g4_tokenizer *t, int id, size_t *len, unsigned char *byte) {
+    *len = 0;
+    if (!visible(t, id, 0)) return NULL;
+    if (!t->has_decoder) return *len = t->len[id], t->pool + t->off[id];
+    if (t->dbyte[id] >= 0) return *byte = (unsigned char)t->dbyte[id], *len = 1, (const char *)byte;
+    return *len = t->dlen[id], t->dpool + t->doff[id];
+}
+
 /* ---- streaming ------------------------------------------------------------------------------ */
 
 void g4_tok_stream_init(g4_tok_stream *s, const g4_tokenizer *t, int skip_special) {

@@ -100,6 +100,11 @@ g4_status g4_tokenizer_encode(const g4_tokenizer *t, const char *text, size_t le
 g4_status g4_tokenizer_decode(const g4_tokenizer *t, const int *ids, int n, int skip_special, char **text,
                               size_t *len, char *err);
 
+/* The bytes token id adds to decoded text in mid-stream (Replace decoder steps applied; a byte-fallback
+ * token is its one raw byte, which may be part of a UTF-8 character; no Strip).  *len = 0 and NULL for
+ * an id with no string or out of range.  Points into t. */
+const char *g4_tokenizer_piece(const g4_tokenizer *t, int id, size_t *len, unsigned char *byte);
+
 /* Streaming decoder for generation: feed one id at a time, get the bytes that are final.
  * It never emits part of a UTF-8 character: byte-fallback bytes are held until they complete
  * one; a held sequence that cannot complete becomes one U+FFFD per byte (as HF does).  The
