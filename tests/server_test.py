@@ -176,14 +176,29 @@ r = client.chat.completions.create(model="tiny-mm", messages=msgs, tools=tools, 
                                    reasoning_effort="high")
 check(r.choices[0].finish_reason in ("stop", "length", "tool_calls"), "tool round trip request")
 
-# ---- tool_choice: required / a named function forces the call marker (and the name) first ----
+# ---- tool_choice: required / a named function: the reply is one well-formed call of a declared tool ----
+tools2 = tools + [{"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}}]
 for choice, prefix in (("required", "<|tool_call>call:"), ({"type": "function", "function": {"name": "get_weather"}},
                                                          "<|tool_call>call:get_weather{")):
-    body = {"messages": [{"role": "user", "content": "Weather in Paris?"}], "tools": tools, "tool_choice": choice,
-            "max_tokens": 40, "temperature": 0, "logprobs": True}
-    st_, j, _, _ = raw("POST", "/v1/chat/completions", body)
-    toks = "".join(e["token"] for e in j["choices"][0]["logprobs"]["content"]) if st_ == 200 else ""
-    check(st_ == 200 and toks.startswith(prefix), "tool_choice %r: the reply starts %r: %r" % (choice, prefix, toks))
+    for seed in range(3):
+        body = {"messages": [{"role": "user", "content": "Weather in Paris?"}], "tools": tools2, "tool_choice": choice,
+                "max_tokens": 60, "temperature": 1.0, "seed": seed, "logprobs": True}
+        st_, j, _, _ = raw("POST", "/v1/chat/completions", body)
+        ok = st_ == 200
+        if ok:
+            ch = j["choices"][0]
+            toks = "".join(e["token"] for e in ch["logprobs"]["content"])
+            calls = ch["message"].get("tool_calls") or []
+            ok = toks.startswith(prefix) and ch["finish_reason"] == "tool_calls" and len(calls) == 1 and \
+                calls[0]["function"]["name"] in ("get_weather", "get_time") and \
+                (choice == "required" or calls[0]["function"]["name"] == "get_weather") and \
+                isinstance(json.loads(calls[0]["function"]["arguments"]), dict)
+        check(ok, "tool_choice %r seed %d: %s %s" % (choice, seed, st_, j))
+    s_calls = [c.choices[0].delta.tool_calls for c in client.chat.completions.create(
+        model="tiny-mm", messages=[{"role": "user", "content": "Weather?"}], tools=tools2, tool_choice=choice,
+        max_tokens=60, temperature=1.0, seed=5, stream=True) if c.choices and c.choices[0].delta.tool_calls]
+    check(len(s_calls) == 1 and isinstance(json.loads(s_calls[0][0].function.arguments), dict),
+          "streamed required call: %r" % s_calls)
 
 
 # ---- logprobs: the model's log-softmax, checked against `gemma4 run --logits-out` step by step ----

@@ -13,7 +13,10 @@
  * on the next chunk sent (streaming) or goes into the response's choice.logprobs.  json_object: the
  * engine's constrain hook masks the logits with the JSON recogniser (json_constrain.h) fed with every
  * token taken; the text then bypasses the chat parser.  tool_choice required/named: the reply is
- * forced to start with the call marker (and the name).
+ * forced to start with the call marker (and the name); then the name is constrained to one of the
+ * tools' names, the arguments to a JSON object (which the call parser reads; the model's own
+ * <|"|> quoting is not offered there yet), and the call is closed with <tool_call|>, which ends
+ * the reply.
  */
 #include "api.h"
 
@@ -47,6 +50,12 @@ typedef struct {
     size_t text_off;   /* completions: bytes of text before the next token */
     int started, done, stop_hit, finished, oom;
     int max_tokens;
+    int n_tok;         /* tokens seen by on_token */
+    int n_forced;
+    int call_phase;    /* tool_choice: CALL_* */
+    char call_name[160];
+    size_t n_call_name;
+    int call_end_id;   /* <tool_call|> */
     char id[48];
     long created;
 } gen;
@@ -305,10 +314,52 @@ static void text_end(gen *g) {
     if (g->cs) g4_chat_stream_finish(g->cs, err); /* an unfinished call is dropped */
 }
 
+enum { CALL_NONE, CALL_NAME, CALL_ARGS, CALL_CLOSED };
+
+/* tool_choice, after the forced "<|tool_call>call:": may name+piece still become "NAME{" of a tool? */
+static int name_ok(const gen *g, const char *p, size_t n) {
+    const cJSON *t;
+    cJSON_ArrayForEach(t, g->q->conv->tools) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(t, "function");
+        const cJSON *nm = f ? cJSON_GetObjectItemCaseSensitive(f, "name") : NULL;
+        if (!nm || !cJSON_IsString(nm)) continue;
+        const size_t len = strlen(nm->valuestring);
+        if (g->n_call_name + n > len + 1) continue;
+        int ok = 1;
+        for (size_t i = 0; i < g->n_call_name + n && ok; i++) {
+            const char want = i < len ? nm->valuestring[i] : '{';
+            ok = (i < g->n_call_name ? g->call_name[i] : p[i - g->n_call_name]) == want;
+        }
+        if (ok) return 1;
+    }
+    return 0;
+}
+
 static void constrain(void *ud, float *logits, int n_gen) {
     gen *g = ud;
     const g4_config *c = &g->m->cfg;
-    g4_jsonc_mask(&g->jc, g->pieces, c->eos_ids, c->n_eos, g->max_tokens - n_gen, logits);
+    if (g->call_phase == CALL_NAME) {
+        for (int v = 0; v < g->pieces->n_vocab; v++) {
+            const uint32_t len = g->pieces->len[v];
+            if (logits[v] > -INFINITY && (len == UINT32_MAX || !len || !name_ok(g, g->pieces->bytes + g->pieces->off[v], len)))
+                logits[v] = -INFINITY;
+        }
+    } else if (g->call_phase == CALL_ARGS) g4_jsonc_mask(&g->jc, g->pieces, &g->call_end_id, 1, g->max_tokens - n_gen, logits);
+    else if (g->q->json) g4_jsonc_mask(&g->jc, g->pieces, c->eos_ids, c->n_eos, g->max_tokens - n_gen, logits);
+}
+
+/* tool_choice: follow the token through the call's phases. */
+static void call_track(gen *g, int token) {
+    if (++g->n_tok == g->n_forced) g->call_phase = g->q->tool_name ? CALL_ARGS : CALL_NAME;
+    if (g->n_tok <= g->n_forced) return;
+    const uint32_t len = g->pieces->len[token];
+    const char *p = g->pieces->bytes + g->pieces->off[token];
+    if (g->call_phase == CALL_NAME && len != UINT32_MAX && g->n_call_name + len < sizeof g->call_name) {
+        memcpy(g->call_name + g->n_call_name, p, len);
+        g->n_call_name += len;
+        if (g->n_call_name && g->call_name[g->n_call_name - 1] == '{') g->call_phase = CALL_ARGS;
+    } else if (g->call_phase == CALL_ARGS && len != UINT32_MAX) g4_jsonc_feed(&g->jc, p, len);
+    else if (g->call_phase == CALL_ARGS && token == g->call_end_id) g->call_phase = CALL_CLOSED;
 }
 
 static int on_token(void *ud, int token, const g4_token_logprobs *lp) {
@@ -322,11 +373,13 @@ static int on_token(void *ud, int token, const g4_token_logprobs *lp) {
     if (g->done) return 1;
     if (!g->q->ignore_eos && g4_model_is_stop(g->m, token)) text_end(g);
     else {
+        if (g->q->tool_required && g->pieces) call_track(g, token);
         if (g->q->json && g->pieces && g->pieces->len[token] != UINT32_MAX)
             g4_jsonc_feed(&g->jc, g->pieces->bytes + g->pieces->off[token], g->pieces->len[token]);
         const size_t n = g4_tok_stream_put(&g->ts, token, g->tsbuf);
         if (lp) lp_add(g, token, lp, n);
         text_in(g, g->tsbuf, n, 0);
+        if (g->call_phase == CALL_CLOSED) g->done = 1; /* the required call is complete: the reply ends */
     }
     flush_deltas(g, 0);
     return g->done || g4_http_gone(g->r);
@@ -405,6 +458,7 @@ void g4_api_run(g4_http_req *r, g4_api *api, const g4_api_request *q, const int 
         st = g4_errf(err, G4_ENOMEM, "out of memory");
     g.pieces = g4_engine_pieces(api->engine);
     g4_jsonc_init(&g.jc);
+    if (q->tool_required) g4_jsonc_init_in_object(&g.jc);
     const int room = g4_engine_n_ctx(api->engine) - n_ids;
     g.max_tokens = q->max_tokens ? G4_MIN(q->max_tokens, room) : room;
     int *forced = NULL, n_forced = 0;
@@ -414,11 +468,14 @@ void g4_api_run(g4_http_req *r, g4_api *api, const g4_api_request *q, const int 
         st = g4_tokenizer_encode(tok, pre, strlen(pre), &forced, &n_forced, 1, err);
         if (!st && n_forced >= g.max_tokens)
             st = g4_errf(err, G4_EINVAL, "max_tokens %d is too few for the required tool call", g.max_tokens);
+        g.n_forced = n_forced;
+        if (!st && ((g.call_end_id = g4_tok_find(tok, "<tool_call|>")) < 0 || !n_forced || !g.pieces))
+            st = g4_errf(err, G4_EINVAL, "the model's vocabulary has no tool-call markers");
     }
     g4_gen_req gr = {.ids = ids, .n_ids = n_ids, .items = items, .n_items = n_items, .sampling = q->sp,
                      .max_tokens = g.max_tokens, .ignore_eos = q->ignore_eos, .on_token = on_token, .ud = &g,
                      .logprobs = q->logprobs, .top_logprobs = q->top_logprobs, .forced = forced, .n_forced = n_forced,
-                     .constrain = q->json && g.pieces ? constrain : NULL};
+                     .constrain = (q->json || q->tool_required) && g.pieces ? constrain : NULL};
     g4_gen_result res = {0};
     if (!st && !tok) st = g4_errf(err, G4_EINVAL, "the model has no tokenizer");
     if (!st) st = g4_engine_generate(api->engine, &gr, &res, err);

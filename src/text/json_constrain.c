@@ -32,19 +32,24 @@ enum {
 
 static const char *const LIT[3] = {"true", "false", "null"};
 
-void g4_jsonc_init(g4_jsonc *s) { memset(s, 0, sizeof *s); }
-int g4_jsonc_done(const g4_jsonc *s) { return s->st == S_DONE; }
-
-static int is_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int is_hex(int c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
 static int push(g4_jsonc *s, char c, int next) {
     if (s->depth >= G4_JSONC_MAX_DEPTH) return 0;
     s->stack[s->depth++] = c;
     s->st = (uint8_t)next;
     return 1;
 }
+
+void g4_jsonc_init(g4_jsonc *s) { memset(s, 0, sizeof *s); }
+void g4_jsonc_init_in_object(g4_jsonc *s) {
+    g4_jsonc_init(s);
+    push(s, '{', S_OBJ_FIRST);
+}
+
+int g4_jsonc_done(const g4_jsonc *s) { return s->st == S_DONE; }
+
+static int is_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static int is_digit(int c) { return c >= '0' && c <= '9'; }
+static int is_hex(int c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 static int close_container(g4_jsonc *s, char c) {
     if (!s->depth || s->stack[s->depth - 1] != c) return 0;

@@ -38,6 +38,8 @@ typedef struct {
 #define G4_JSONC_MAX_CLOSE (G4_JSONC_MAX_DEPTH + 16)
 
 void g4_jsonc_init(g4_jsonc *s);
+/* As if the opening '{' was read already (tool-call arguments after a forced "call:NAME{"). */
+void g4_jsonc_init_in_object(g4_jsonc *s);
 /* Feed bytes: 1 if every byte was accepted (s advanced), 0 if one was not (s is then garbage:
  * feed a copy to test). */
 int g4_jsonc_feed(g4_jsonc *s, const char *p, size_t n);
