@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cli_serve.sh BIN -- `gemma4 serve` end to end: start two servers on free loopback ports with the tiny
-# multimodal model (A: --parallel 2 --max-body 2000000 --media-dir; B: --api-key --max-queue 0), wait
+# multimodal model (A: --parallel 2 --max-body 2000000 --media-dir; B: --api-key --max-queue 0
+# --read-timeout 2), wait
 # for /health, run tests/server_test.py with the pinned official openai client, then stop both with
 # SIGTERM.  Fails if a test fails, a server did not exit 0 on SIGTERM, or a sanitizer said anything in
 # a server's log.  Prints "SKIP: ..." and passes when the openai package cannot be installed.
@@ -43,7 +44,7 @@ start() {
 
 start A --parallel 2 --max-body 2000000 --media-dir "$T/media"
 PA=$PORT; PID_A=${pids[-1]}
-start B --api-key s3cret --max-queue 0 --parallel 1
+start B --api-key s3cret --max-queue 0 --parallel 1 --read-timeout 2
 PB=$PORT; PID_B=${pids[-1]}
 
 "$VENV/bin/python" tests/server_test.py --port "$PA" --port-key "$PB" --bin "$BIN" --model "$M" --media-dir "$T/media"

@@ -405,5 +405,42 @@ busy = is_error(st_, j, 503) and resp.getheader("Retry-After") is not None
 s.close()
 check(busy, "queue full: 503 with Retry-After")
 
+
+# ---- server B (--read-timeout 2): slow-loris clients are cut off; others are served meanwhile ----
+def slow_client(out):
+    s = socket.create_connection(("127.0.0.1", args.port_key))
+    s.settimeout(0.2)
+    t0 = time.time()
+    req = b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\nContent-Length: 40\r\n\r\n" + b"{" * 40
+    closed = None
+    for b in req:
+        try:
+            s.sendall(bytes([b]))
+            if s.recv(1) == b"":
+                closed = time.time() - t0
+                break
+        except socket.timeout:
+            pass
+        except OSError:
+            closed = time.time() - t0
+            break
+        if time.time() - t0 > 12:
+            break
+    s.close()
+    out.append(closed)
+
+
+cut = []
+slow = [threading.Thread(target=slow_client, args=(cut,)) for _ in range(4)]
+[t.start() for t in slow]
+time.sleep(0.5)
+ok_health = raw("GET", "/health", port=args.port_key)[0] == 200
+r_ok = raw("POST", "/v1/completions", {"prompt": "y", "max_tokens": 2}, headers={"Authorization": "Bearer s3cret"},
+           port=args.port_key)[0] == 200
+[t.join() for t in slow]
+check(ok_health and r_ok, "served while slow clients trickle: health %s, completion %s" % (ok_health, r_ok))
+check(len(cut) == 4 and all(c is not None and 1.5 < c < 5 for c in cut),
+      "slow clients cut off after --read-timeout 2: %r" % cut)
+
 print("%d passed, %d failed" % (PASS, FAIL))
 raise SystemExit(1 if FAIL else 0)

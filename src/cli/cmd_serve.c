@@ -30,7 +30,8 @@ static void serve_usage(FILE *f) {
             "  -t, --threads N         CPU threads (default 2)\n"
             "  --max-queue N           requests waiting for a sequence before 503 (default 16)\n"
             "  --media-dir DIR         allow image/audio/video parts to name local files under DIR\n"
-            "  --max-body BYTES        largest request body (default 33554432 = 32 MiB)\n");
+            "  --max-body BYTES        largest request body (default 33554432 = 32 MiB)\n"
+            "  --read-timeout S        seconds a request may take to arrive, headers and body (default 30)\n");
 }
 
 static void log_line(void *ud, const char *line) {
@@ -41,7 +42,7 @@ static void log_line(void *ud, const char *line) {
 int cmd_serve(int argc, char **argv) {
     const char *model = NULL, *mmproj = NULL, *host = "127.0.0.1", *api_key = getenv("GEMMA4_API_KEY"),
                *media_dir = NULL;
-    long port = 8080, parallel = 1, n_ctx = 0, threads = 2, max_queue = 16, max_body = 32L << 20;
+    long port = 8080, parallel = 1, n_ctx = 0, threads = 2, max_queue = 16, max_body = 32L << 20, read_timeout = 30;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define OPT(s, l) (!strcmp(a, s) || !strcmp(a, l))
@@ -57,6 +58,7 @@ int cmd_serve(int argc, char **argv) {
         else if (OPT("-t", "--threads")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else if (!strcmp(a, "--max-queue")) { if (!cli_int(a, v, 0, 1 << 20, &max_queue)) return 2; i++; }
         else if (!strcmp(a, "--max-body")) { if (!cli_int(a, v, 1024, 1L << 31, &max_body)) return 2; i++; }
+        else if (!strcmp(a, "--read-timeout")) { if (!cli_int(a, v, 1, 86400, &read_timeout)) return 2; i++; }
         else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); serve_usage(stderr); return 2; }
 #undef OPT
     }
@@ -86,7 +88,8 @@ int cmd_serve(int argc, char **argv) {
     int n_routes;
     const g4_http_route *routes = g4_api_routes(&n_routes);
     g4_http_params hp = {.host = host, .port = (int)port, .api_key = api_key, .max_body = (size_t)max_body,
-                         .routes = routes, .n_routes = n_routes, .ud = &api, .log = log_line};
+                         .routes = routes, .n_routes = n_routes, .ud = &api, .log = log_line,
+                         .read_timeout = (int)read_timeout};
     g4_http *h = NULL;
     if (g4_http_start(&h, &hp, err)) {
         fprintf(stderr, "error: %s\n", err);

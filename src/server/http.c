@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -24,8 +25,20 @@
 #define SSE_KEEPALIVE_S 15.0
 #define WAIT_STEP_MS 100
 
+/* A connection while its next request is arriving (the watchdog's list). */
+typedef struct conn_watch {
+    int fd;
+    double since;        /* when the current request began to arrive; 0 = being answered */
+    struct conn_watch *prev, *next;
+} conn_watch;
+
 struct g4_http {
     struct MHD_Daemon *d;
+    pthread_mutex_t wmu; /* the watch list */
+    conn_watch *watch;
+    pthread_t watchdog;
+    int watchdog_started;
+    pthread_cond_t wcv;
     g4_http_params p;
     char *key;
     size_t key_len;
@@ -373,6 +386,62 @@ static enum MHD_Result dispatch(g4_http *h, g4_http_req *r) {
     return queue_reply(r);
 }
 
+/* ---- the watchdog: requests must arrive within read_timeout ---- */
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx, enum MHD_ConnectionNotificationCode toe) {
+    g4_http *h = cls;
+    pthread_mutex_lock(&h->wmu);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_watch *w = g4_calloc(1, sizeof *w);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (w && ci) {
+            w->fd = ci->connect_fd;
+            w->since = now_s();
+            w->next = h->watch;
+            if (h->watch) h->watch->prev = w;
+            h->watch = w;
+        } else g4_free(w), w = NULL;
+        *socket_ctx = w;
+    } else if (*socket_ctx) { /* closed: MHD closes the socket after this returns */
+        conn_watch *w = *socket_ctx;
+        if (w->prev) w->prev->next = w->next;
+        else h->watch = w->next;
+        if (w->next) w->next->prev = w->prev;
+        g4_free(w);
+        *socket_ctx = NULL;
+    }
+    pthread_mutex_unlock(&h->wmu);
+}
+
+/* The connection's request has fully arrived (since = 0) or a new one may begin (since = now). */
+static void watch_mark(g4_http *h, struct MHD_Connection *conn, int arriving) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (!ci || !ci->socket_context) return;
+    pthread_mutex_lock(&h->wmu);
+    ((conn_watch *)ci->socket_context)->since = arriving ? now_s() : 0;
+    pthread_mutex_unlock(&h->wmu);
+}
+
+static void *watchdog(void *arg) {
+    g4_http *h = arg;
+    pthread_mutex_lock(&h->wmu);
+    while (!atomic_load(&h->stopping)) {
+        const double now = now_s();
+        for (conn_watch *w = h->watch; w; w = w->next)
+            if (w->since > 0 && now - w->since > h->p.read_timeout) {
+                shutdown(w->fd, SHUT_RDWR); /* its thread sees the end of the stream and closes it */
+                w->since = 0;
+            }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&h->wcv, &h->wmu, &ts);
+    }
+    pthread_mutex_unlock(&h->wmu);
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *data, size_t *data_size, void **con_cls) {
     (void)version;
@@ -396,6 +465,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > h->p.max_body) {
             r->too_big = 1;
+            watch_mark(h, conn, 0);
             return dispatch(h, r); /* answer now, without reading the body */
         }
         return MHD_YES;
@@ -409,6 +479,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         if (r->too_big && !r->answered && (r->len += *data_size) > 2 * h->p.max_body) {
             *data_size = 0;
+            watch_mark(h, conn, 0);
             return dispatch(h, r);
         }
         if (!r->too_big) {
@@ -426,13 +497,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (r->answered) return MHD_YES;
+    watch_mark(h, conn, 0);
     return dispatch(h, r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
-    (void)conn;
     g4_http *h = cls;
     g4_http_req *r = *con_cls;
+    watch_mark(h, conn, 1); /* a kept-alive connection's next request has read_timeout again */
     if (!r) return;
     *con_cls = NULL;
     if (h->p.log) {
@@ -464,6 +536,7 @@ g4_status g4_http_start(g4_http **out, const g4_http_params *p, char *err) {
     h->p = *p;
     if (!h->p.max_body) h->p.max_body = 32u << 20;
     if (!h->p.max_connections) h->p.max_connections = 256;
+    if (h->p.read_timeout <= 0) h->p.read_timeout = 30;
     if (p->api_key && *p->api_key) {
         h->key = g4_strdup(p->api_key);
         if (!h->key) { g4_free(h); return g4_errf(err, G4_ENOMEM, "http: out of memory"); }
@@ -472,11 +545,19 @@ g4_status g4_http_start(g4_http **out, const g4_http_params *p, char *err) {
     h->p.api_key = NULL;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
+    pthread_mutex_init(&h->wmu, NULL);
+    pthread_cond_init(&h->wcv, NULL);
+    if (pthread_create(&h->watchdog, NULL, watchdog, h)) {
+        g4_http_stop(h);
+        return g4_errf(err, G4_ENOMEM, "http: cannot start a thread");
+    }
+    h->watchdog_started = 1;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
                      MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
     h->d = MHD_start_daemon(flags, (uint16_t)p->port, NULL, NULL, on_request, h,
                             MHD_OPTION_SOCK_ADDR, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->p.max_connections,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                             MHD_OPTION_END);
@@ -496,12 +577,20 @@ int g4_http_port(const g4_http *h) { return h->port; }
 void g4_http_stop(g4_http *h) {
     if (!h) return;
     atomic_store(&h->stopping, 1);
+    if (h->watchdog_started) {
+        pthread_mutex_lock(&h->wmu);
+        pthread_cond_signal(&h->wcv);
+        pthread_mutex_unlock(&h->wmu);
+        pthread_join(h->watchdog, NULL);
+    }
     if (h->d) MHD_stop_daemon(h->d); /* joins the connection threads */
     pthread_mutex_lock(&h->mu);
     while (h->n_workers) pthread_cond_wait(&h->cv, &h->mu);
     pthread_mutex_unlock(&h->mu);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->wmu);
+    pthread_cond_destroy(&h->wcv);
     g4_free(h->key);
     g4_free(h);
 }

@@ -2,7 +2,9 @@
  * size limit, an optional API key, OpenAI-shaped error replies, one log line per request and
  * Server-Sent Events.
  *
- * Every connection has its own thread (MHD_USE_THREAD_PER_CONNECTION).  A route marked `worker`
+ * Every connection has its own thread (MHD_USE_THREAD_PER_CONNECTION); a watchdog thread closes
+ * connections whose request takes longer than read_timeout to arrive (slow-loris clients), while the
+ * idle timeout (60 s) closes silent ones.  A route marked `worker`
  * runs on a thread of its own, so that it may block (g4_engine_generate) and stream: the
  * connection thread waits until the handler has either replied or begun an event stream, and
  * meanwhile watches the socket, so g4_http_gone() turns true soon after the client goes away --
@@ -39,6 +41,8 @@ typedef struct {
     const char *api_key;     /* NULL or "" = none; else "Authorization: Bearer KEY" */
     size_t max_body;         /* request bodies over this get 413 (0 = 32 MiB) */
     int max_connections;     /* 0 = 256 */
+    int read_timeout;        /* seconds a request's headers and body may take to arrive (0 = 30); past
+                              * it the connection is closed (slow clients cannot hold threads) */
     const g4_http_route *routes;
     int n_routes;
     void *ud;                /* handed to every route */
