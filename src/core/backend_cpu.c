@@ -11,11 +11,13 @@
 #include "threads.h"
 
 #define G4_GEMM_ROWS 16 /* weight rows dequantized per GEMM call in prefill */
+#define PACK_K 256      /* values per row dequantized at a time for the packed kernel (a multiple of every block) */
+#define SCRATCH_PER_THREAD(n) ((int64_t)G4_GEMM_ROWS * (n) + (int64_t)G4_GEMM_ROWS * PACK_K)
 
 typedef struct {
     g4_pool *pool;
     int nth;
-    float *scratch;        /* per thread G4_GEMM_ROWS rows of scratch_n floats (dequantized weight rows) */
+    float *scratch;        /* per thread: G4_GEMM_ROWS rows of scratch_n floats + a G4_GEMM_ROWS x PACK_K chunk */
     int64_t scratch_n;
 } cpu_ctx;
 
@@ -56,7 +58,31 @@ static void matmul_worker(void *arg, int ith, int nth) {
     }
     /* several tokens: dequantize G4_GEMM_ROWS rows at a time, then a register-tiled f32 GEMM */
     const g4_type_info *ti = g4_type_get(j->w->type);
-    float *tmp = j->c->scratch + (int64_t)ith * j->c->scratch_n * G4_GEMM_ROWS;
+    float *tmp = j->c->scratch + (int64_t)ith * SCRATCH_PER_THREAD(j->c->scratch_n);
+    if (g4_gemm_packed_ok()) { /* rows interleaved 16 wide: the packed AVX2 kernel */
+        float *chunk = tmp + j->c->scratch_n * G4_GEMM_ROWS; /* G4_GEMM_ROWS x PACK_K dequantized values */
+        for (int64_t r = r0; r < r1; r += G4_GEMM_ROWS) {
+            const int nr = (int)G4_MIN((int64_t)G4_GEMM_ROWS, r1 - r);
+            /* dequantize a 16 x PACK_K chunk (L1-sized), then interleave it: both stay in cache */
+            for (int64_t k0 = 0; k0 < n_in; k0 += PACK_K) {
+                const int64_t len = G4_MIN((int64_t)PACK_K, n_in - k0);
+                const float *src[G4_GEMM_ROWS];
+                for (int i = 0; i < G4_GEMM_ROWS; i++) {
+                    const uint8_t *row = base + (size_t)(r + G4_MIN(i, nr - 1)) * row_bytes;
+                    if (j->w->type == G4_TYPE_F32) src[i] = (const float *)row + k0;
+                    else {
+                        ti->to_f32(row + g4_row_size(j->w->type, k0), chunk + (int64_t)i * PACK_K, len);
+                        src[i] = chunk + (int64_t)i * PACK_K;
+                    }
+                }
+                float *dst = tmp + k0 * G4_GEMM_ROWS;
+                for (int64_t k = 0; k < len; k++)
+                    for (int i = 0; i < G4_GEMM_ROWS; i++) dst[k * G4_GEMM_ROWS + i] = i < nr ? src[i][k] : 0.0f;
+            }
+            g4_gemm_f32_packed(tmp, nr, j->x, j->n_tok, n_in, j->y + r, n_out);
+        }
+        return;
+    }
     for (int64_t r = r0; r < r1; r += G4_GEMM_ROWS) {
         const int nr = (int)G4_MIN((int64_t)G4_GEMM_ROWS, r1 - r);
         if (j->w->type == G4_TYPE_F32) { /* already f32: use the rows in place */
@@ -78,7 +104,7 @@ static void cpu_matmul(void *vctx, const g4_tensor *w, const float *x, int n_tok
 static g4_status cpu_reserve(void *vctx, int64_t max_row) {
     cpu_ctx *c = vctx;
     if (max_row <= c->scratch_n) return G4_OK;
-    float *s = g4_malloc((size_t)c->nth * G4_GEMM_ROWS * (size_t)max_row * sizeof(float));
+    float *s = g4_malloc((size_t)c->nth * (size_t)SCRATCH_PER_THREAD(max_row) * sizeof(float));
     if (!s) return G4_ENOMEM;
     g4_free(c->scratch);
     c->scratch = s;
@@ -100,9 +126,15 @@ static void cpu_get_rows(void *vctx, const g4_tensor *w, const int *ids, int n, 
 
 /* ---- elementwise ------------------------------------------------------------------------ */
 
-static void cpu_rmsnorm(void *vctx, float *x, const float *w, int64_t n_rows, int64_t n, float eps) {
-    (void)vctx;
-    for (int64_t r = 0; r < n_rows; r++) {
+typedef struct {
+    float *x;
+    const float *w, *u;
+    int64_t n_rows, n;
+    float eps;
+} elem_job;
+
+static void rmsnorm_rows(float *x, const float *w, int64_t r0, int64_t r1, int64_t n, float eps) {
+    for (int64_t r = r0; r < r1; r++) {
         float *v = x + r * n;
         double ss = 0;
         for (int64_t i = 0; i < n; i++) ss += (double)v[i] * v[i];
@@ -110,6 +142,21 @@ static void cpu_rmsnorm(void *vctx, float *x, const float *w, int64_t n_rows, in
         if (w) for (int64_t i = 0; i < n; i++) v[i] = v[i] * inv * w[i];
         else   for (int64_t i = 0; i < n; i++) v[i] = v[i] * inv;
     }
+}
+
+static void rmsnorm_worker(void *arg, int ith, int nth) {
+    elem_job *j = arg;
+    int64_t r0, r1;
+    g4_split(j->n_rows, ith, nth, &r0, &r1);
+    rmsnorm_rows(j->x, j->w, r0, r1, j->n, j->eps);
+}
+
+/* Rows are independent: threads take whole rows, so results do not depend on the thread count. */
+static void cpu_rmsnorm(void *vctx, float *x, const float *w, int64_t n_rows, int64_t n, float eps) {
+    cpu_ctx *c = vctx;
+    if (n_rows * n < 32768) { rmsnorm_rows(x, w, 0, n_rows, n, eps); return; }
+    elem_job j = {.x = x, .w = w, .n_rows = n_rows, .n = n, .eps = eps};
+    g4_pool_run(c->pool, rmsnorm_worker, &j);
 }
 
 static void cpu_rope(void *vctx, float *x, int n_tok, int n_heads, int hd, int n_pairs, const float *cos_t,
@@ -129,13 +176,26 @@ static void cpu_rope(void *vctx, float *x, int n_tok, int n_heads, int hd, int n
     }
 }
 
-static void cpu_geglu(void *vctx, float *g, const float *u, int64_t n) {
-    (void)vctx;
+static void geglu_range(float *g, const float *u, int64_t a, int64_t b) {
     const float k = 0.7978845608028654f; /* sqrt(2/pi) */
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = a; i < b; i++) {
         const float x = g[i];
         g[i] = 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x))) * u[i];
     }
+}
+
+static void geglu_worker(void *arg, int ith, int nth) {
+    elem_job *j = arg;
+    int64_t a, b;
+    g4_split(j->n, ith, nth, &a, &b);
+    geglu_range(j->x, j->u, a, b);
+}
+
+static void cpu_geglu(void *vctx, float *g, const float *u, int64_t n) {
+    cpu_ctx *c = vctx;
+    if (n < 32768) { geglu_range(g, u, 0, n); return; }
+    elem_job j = {.x = g, .u = u, .n = n};
+    g4_pool_run(c->pool, geglu_worker, &j);
 }
 
 static void cpu_add_scale(void *vctx, float *y, const float *x, int64_t n, float s) {

@@ -13,4 +13,14 @@
 void g4_gemm_f32(const float *W, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy);
 void g4_gemm_f32_ref(const float *W, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy);
 
+/* Packed form (x86-64 with AVX2+FMA): Wp holds 16 weight rows interleaved, Wp[k * 16 + i] = W[i][k]
+ * (rows >= nr zero), so one step of k is two vector loads for 16 rows; tokens go 6 at a time, n in blocks
+ * of G4_GEMM_KC (12 accumulators + 2 weight vectors + 1 broadcast fit the 16 registers).  Each output is
+ * summed in k order within a block, blocks added in order: the same for every row and token. */
+#define G4_GEMM_PACK 16
+#define G4_GEMM_KC 256
+int g4_gemm_packed_ok(void); /* 1 when g4_gemm_f32_packed runs its SIMD kernel here */
+void g4_gemm_pack(const float *row, int i, int64_t n, float *Wp); /* row -> Wp column i */
+void g4_gemm_f32_packed(const float *Wp, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy);
+
 #endif

@@ -5,6 +5,9 @@
  * depend on where in the tile it falls. */
 #include "../gemm.h"
 
+#include <math.h>
+#include <string.h>
+
 #include "quant_cpu.h"
 
 void g4_gemm_f32_ref(const float *W, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy) {
@@ -70,7 +73,87 @@ __attribute__((target("avx2,fma"))) static void gemm_avx2(const float *W, int nr
     for (; r < nr; r++)
         for (int t = 0; t < nt; t++) Y[(int64_t)t * ldy + r] = dot1(W + (int64_t)r * n, X + (int64_t)t * n, n);
 }
+
+/* 16 packed rows x TB tokens over k in [k0, k1): acc rows are tokens, two vectors of 8 rows each. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void packed_tile(const float *Wp, const float *X,
+                                                                                  int64_t n, int64_t k0, int64_t k1,
+                                                                                  float *out, const int TB, int add) {
+    __m256 a0[6], a1[6];
+    for (int t = 0; t < TB; t++) a0[t] = a1[t] = _mm256_setzero_ps();
+    for (int64_t k = k0; k < k1; k++) {
+        const __m256 w0 = _mm256_loadu_ps(Wp + k * 16), w1 = _mm256_loadu_ps(Wp + k * 16 + 8);
+        for (int t = 0; t < TB; t++) {
+            const __m256 x = _mm256_broadcast_ss(X + (int64_t)t * n + k);
+            a0[t] = _mm256_fmadd_ps(w0, x, a0[t]);
+            a1[t] = _mm256_fmadd_ps(w1, x, a1[t]);
+        }
+    }
+    for (int t = 0; t < TB; t++) {
+        if (add) {
+            a0[t] = _mm256_add_ps(_mm256_loadu_ps(out + t * 16), a0[t]);
+            a1[t] = _mm256_add_ps(_mm256_loadu_ps(out + t * 16 + 8), a1[t]);
+        }
+        _mm256_storeu_ps(out + t * 16, a0[t]);
+        _mm256_storeu_ps(out + t * 16 + 8, a1[t]);
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void gemm_packed_avx2(const float *Wp, int nr, const float *X, int nt,
+                                                                  int64_t n, float *Y, int64_t ldy) {
+    float acc[6 * 16];
+    for (int t = 0; t < nt; t += 6) {
+        const int tb = nt - t < 6 ? nt - t : 6;
+        const float *xt = X + (int64_t)t * n;
+        for (int64_t k0 = 0; k0 < n; k0 += G4_GEMM_KC) {
+            const int64_t k1 = n - k0 < G4_GEMM_KC ? n : k0 + G4_GEMM_KC;
+            const int add = k0 > 0;
+            switch (tb) { /* constant TB: the accumulators stay in registers */
+            case 6: packed_tile(Wp, xt, n, k0, k1, acc, 6, add); break;
+            case 5: packed_tile(Wp, xt, n, k0, k1, acc, 5, add); break;
+            case 4: packed_tile(Wp, xt, n, k0, k1, acc, 4, add); break;
+            case 3: packed_tile(Wp, xt, n, k0, k1, acc, 3, add); break;
+            case 2: packed_tile(Wp, xt, n, k0, k1, acc, 2, add); break;
+            default: packed_tile(Wp, xt, n, k0, k1, acc, 1, add); break;
+            }
+        }
+        for (int j = 0; j < tb; j++) memcpy(Y + (int64_t)(t + j) * ldy, acc + j * 16, sizeof(float) * (size_t)nr);
+    }
+}
 #endif
+
+/* Portable packed product with the same summation order (k blocks of G4_GEMM_KC). */
+static void gemm_packed_ref(const float *Wp, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy) {
+    for (int t = 0; t < nt; t++)
+        for (int i = 0; i < nr; i++) {
+            float total = 0;
+            for (int64_t k0 = 0; k0 < n; k0 += G4_GEMM_KC) {
+                const int64_t k1 = n - k0 < G4_GEMM_KC ? n : k0 + G4_GEMM_KC;
+                float s = 0;
+                for (int64_t k = k0; k < k1; k++) s = fmaf(Wp[k * 16 + i], X[(int64_t)t * n + k], s);
+                total = k0 ? total + s : s;
+            }
+            Y[(int64_t)t * ldy + i] = total;
+        }
+}
+
+int g4_gemm_packed_ok(void) {
+#ifdef G4_HAVE_AVX2_KERNELS
+    return g4_cpu_has_avx2();
+#else
+    return 0;
+#endif
+}
+
+void g4_gemm_pack(const float *row, int i, int64_t n, float *Wp) {
+    for (int64_t k = 0; k < n; k++) Wp[k * 16 + i] = row[k];
+}
+
+void g4_gemm_f32_packed(const float *Wp, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy) {
+#ifdef G4_HAVE_AVX2_KERNELS
+    if (g4_cpu_has_avx2()) { gemm_packed_avx2(Wp, nr, X, nt, n, Y, ldy); return; }
+#endif
+    gemm_packed_ref(Wp, nr, X, nt, n, Y, ldy);
+}
 
 #ifdef G4_HAVE_NEON_KERNELS
 #include <arm_neon.h>
