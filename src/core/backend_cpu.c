@@ -56,9 +56,22 @@ static void matmul_worker(void *arg, int ith, int nth) {
         }
         return;
     }
-    /* several tokens: dequantize G4_GEMM_ROWS rows at a time, then a register-tiled f32 GEMM */
     const g4_type_info *ti = g4_type_get(j->w->type);
     float *tmp = j->c->scratch + (int64_t)ith * SCRATCH_PER_THREAD(j->c->scratch_n);
+    if (j->n_tok <= G4_MULTI_MAX) { /* a few tokens (parallel decode): each row dequantized once, dotted with all */
+        for (int64_t r = r0; r < r1; r += 2) {
+            const int nr = (int)G4_MIN((int64_t)2, r1 - r);
+            const uint8_t *row = base + (size_t)r * row_bytes;
+            const float *wf = (const float *)row;
+            if (j->w->type != G4_TYPE_F32) {
+                for (int i = 0; i < nr; i++) ti->to_f32(row + (size_t)i * row_bytes, tmp + (int64_t)i * n_in, n_in);
+                wf = tmp;
+            }
+            g4_dot_f32_multi(wf, nr, j->x, j->n_tok, n_in, n_in, j->y + r, n_out);
+        }
+        return;
+    }
+    /* many tokens: dequantize G4_GEMM_ROWS rows at a time, then a register-tiled f32 GEMM */
     if (g4_gemm_packed_ok()) { /* rows interleaved 16 wide: the packed AVX2 kernel */
         float *chunk = tmp + j->c->scratch_n * G4_GEMM_ROWS; /* G4_GEMM_ROWS x PACK_K dequantized values */
         for (int64_t r = r0; r < r1; r += G4_GEMM_ROWS) {

@@ -23,4 +23,11 @@ int g4_gemm_packed_ok(void); /* 1 when g4_gemm_f32_packed runs its SIMD kernel h
 void g4_gemm_pack(const float *row, int i, int64_t n, float *Wp); /* row -> Wp column i */
 void g4_gemm_f32_packed(const float *Wp, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy);
 
+/* A few tokens (decode steps of several sequences): nr (1 or 2) weight rows W[r * n] against nt <=
+ * G4_MULTI_MAX activation rows (stride ldx): y[t * ldy + r] = w_r . x_t.  Each weight and activation
+ * vector loaded serves several products, so a batch costs little more than one token when weights
+ * stream from memory.  Every output is summed the same way (8 lanes, then the tail), wherever it is. */
+#define G4_MULTI_MAX 8
+void g4_dot_f32_multi(const float *W, int nr, const float *X, int nt, int64_t ldx, int64_t n, float *y, int64_t ldy);
+
 #endif

@@ -205,8 +205,8 @@ static void deq_q6_K(const uint8_t *b, float *y) {
         for (int64_t b = 0; b < n / (blck); b++) deq(s + b * (size), dst + b * (blck)); \
     }
 
-G4_DEQ_ROW(to_f32_q8_0, deq_q8_0, G4_QK8_0, sizeof(g4_block_q8_0))
-G4_DEQ_ROW(to_f32_q4_0, deq_q4_0, G4_QK4_0, sizeof(g4_block_q4_0))
+G4_DEQ_ROW(to_f32_q8_0_ref, deq_q8_0, G4_QK8_0, sizeof(g4_block_q8_0))
+G4_DEQ_ROW(to_f32_q4_0_ref, deq_q4_0, G4_QK4_0, sizeof(g4_block_q4_0))
 G4_DEQ_ROW(to_f32_q5_0, deq_q5_0, G4_QK5_0, sizeof(g4_block_q5_0))
 G4_DEQ_ROW(to_f32_q4_K, deq_q4_K, G4_QK_K, sizeof(g4_block_q4_K))
 G4_DEQ_ROW(to_f32_q5_K, deq_q5_K, G4_QK_K, sizeof(g4_block_q5_K))
@@ -214,12 +214,12 @@ G4_DEQ_ROW(to_f32_q6_K, deq_q6_K, G4_QK_K, sizeof(g4_block_q6_K))
 
 static void to_f32_f32(const void *src, float *dst, int64_t n) { memcpy(dst, src, (size_t)n * 4); }
 
-static void to_f32_f16(const void *src, float *dst, int64_t n) {
+static void to_f32_f16_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *s = src;
     for (int64_t i = 0; i < n; i++) dst[i] = rd_f16(s + 2 * i);
 }
 
-static void to_f32_bf16(const void *src, float *dst, int64_t n) {
+static void to_f32_bf16_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *s = src;
     for (int64_t i = 0; i < n; i++) {
         g4_bf16 h;
@@ -227,6 +227,22 @@ static void to_f32_bf16(const void *src, float *dst, int64_t n) {
         dst[i] = g4_bf16_to_f32(h);
     }
 }
+
+/* The SIMD row converters where the CPU has them (bit-identical; test_quant compares). */
+#ifdef G4_HAVE_AVX2_KERNELS
+#define G4_TO_F32_SEL(name)                                                         \
+    static void to_f32_##name(const void *src, float *dst, int64_t n) {              \
+        if (g4_cpu_has_avx2()) g4_to_f32_##name##_avx2(src, dst, n);                 \
+        else to_f32_##name##_ref(src, dst, n);                                       \
+    }
+#else
+#define G4_TO_F32_SEL(name)                                                         \
+    static void to_f32_##name(const void *src, float *dst, int64_t n) { to_f32_##name##_ref(src, dst, n); }
+#endif
+G4_TO_F32_SEL(q8_0)
+G4_TO_F32_SEL(q4_0)
+G4_TO_F32_SEL(f16)
+G4_TO_F32_SEL(bf16)
 
 static void from_f32_f32(const float *src, void *dst, int64_t n) { memcpy(dst, src, (size_t)n * 4); }
 

@@ -121,6 +121,67 @@ __attribute__((target("avx2,fma"))) static void gemm_packed_avx2(const float *Wp
 }
 #endif
 
+#ifdef G4_HAVE_AVX2_KERNELS
+__attribute__((target("avx2,fma"), always_inline)) static inline void multi_tile(const float *W, const float *X, int64_t ldx,
+                                                                                 int64_t n, float *y, int64_t ldy,
+                                                                                 const int NR, const int NT) {
+    __m256 a[2][G4_MULTI_MAX];
+    for (int r = 0; r < NR; r++)
+        for (int t = 0; t < NT; t++) a[r][t] = _mm256_setzero_ps();
+    const int64_t n8 = n & ~(int64_t)7;
+    for (int64_t k = 0; k < n8; k += 8) {
+        __m256 wv[2];
+        for (int r = 0; r < NR; r++) wv[r] = _mm256_loadu_ps(W + r * n + k);
+        for (int t = 0; t < NT; t++) {
+            const __m256 xv = _mm256_loadu_ps(X + t * ldx + k);
+            for (int r = 0; r < NR; r++) a[r][t] = _mm256_fmadd_ps(wv[r], xv, a[r][t]);
+        }
+    }
+    for (int r = 0; r < NR; r++)
+        for (int t = 0; t < NT; t++) {
+            float s = hsum(a[r][t]);
+            for (int64_t k = n8; k < n; k++) s += W[r * n + k] * X[t * ldx + k];
+            y[t * ldy + r] = s;
+        }
+}
+
+#define MULTI_CASES(NR)                                                          \
+    switch (nt) {                                                                \
+    case 8: multi_tile(W, X, ldx, n, y, ldy, NR, 8); break;                      \
+    case 7: multi_tile(W, X, ldx, n, y, ldy, NR, 7); break;                      \
+    case 6: multi_tile(W, X, ldx, n, y, ldy, NR, 6); break;                      \
+    case 5: multi_tile(W, X, ldx, n, y, ldy, NR, 5); break;                      \
+    case 4: multi_tile(W, X, ldx, n, y, ldy, NR, 4); break;                      \
+    case 3: multi_tile(W, X, ldx, n, y, ldy, NR, 3); break;                      \
+    case 2: multi_tile(W, X, ldx, n, y, ldy, NR, 2); break;                      \
+    default: multi_tile(W, X, ldx, n, y, ldy, NR, 1); break;                     \
+    }
+
+__attribute__((target("avx2,fma"))) static void multi_avx2(const float *W, int nr, const float *X, int nt, int64_t ldx,
+                                                            int64_t n, float *y, int64_t ldy) {
+    if (nr == 2 && nt <= 6) { MULTI_CASES(2) } /* 2 x 6 accumulators + 2 weights + 1 activation */
+    else
+        for (int r = 0; r < nr; r++, W += n, y++) { MULTI_CASES(1) }
+}
+#endif
+
+void g4_dot_f32_multi(const float *W, int nr, const float *X, int nt, int64_t ldx, int64_t n, float *y, int64_t ldy) {
+#ifdef G4_HAVE_AVX2_KERNELS
+    if (g4_cpu_has_avx2() && nt <= G4_MULTI_MAX && nr <= 2) { multi_avx2(W, nr, X, nt, ldx, n, y, ldy); return; }
+#endif
+    for (int r = 0; r < nr; r++)
+        for (int t = 0; t < nt; t++) { /* 8 lanes, then the tail: the AVX2 order */
+            const float *w = W + r * n;
+            float lane[8] = {0};
+            const int64_t n8 = n & ~(int64_t)7;
+            for (int64_t k = 0; k < n8; k += 8)
+                for (int l = 0; l < 8; l++) lane[l] = fmaf(w[k + l], X[t * ldx + k + l], lane[l]);
+            float s = ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+            for (int64_t k = n8; k < n; k++) s += w[k] * X[t * ldx + k];
+            y[t * ldy + r] = s;
+        }
+}
+
 /* Portable packed product with the same summation order (k blocks of G4_GEMM_KC). */
 static void gemm_packed_ref(const float *Wp, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy) {
     for (int t = 0; t < nt; t++)

@@ -26,12 +26,21 @@
 
 #define G4_AVX2 __attribute__((target("avx2,fma,f16c")))
 
-int g4_cpu_has_avx2(void) {
+static int detect_avx2(void) {
     unsigned a, b, c, d;
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
     return (c & bit_F16C) != 0;
+}
+
+/* cpuid traps to the hypervisor in a VM (microseconds): ask once.  The cached answer is a fact about
+ * the machine, the same for every caller, so a benign race at most asks twice. */
+int g4_cpu_has_avx2(void) {
+    static int known = -1;
+    int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (v < 0) __atomic_store_n(&known, v = detect_avx2(), __ATOMIC_RELAXED);
+    return v;
 }
 
 G4_AVX2 static inline float hsum(__m256 v) {
@@ -315,3 +324,51 @@ G4_AVX2 float g4_dot_q6_K_avx2(const void *row, const float *x, int64_t n) {
 #else
 typedef int g4_quant_avx2_unused; /* not x86-64: nothing to build here */
 #endif
+
+/* ---- rows to f32 (prefill and batched decode dequantize weight rows) -------------------------------
+ * Bit-identical to the scalar versions in quant.c: the same products (float)q * d, exact conversions. */
+
+G4_AVX2 void g4_to_f32_q8_0_avx2(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n; i += 32, b += 34, dst += 32) {
+        const __m256 d = _mm256_set1_ps(ld_f16(b));
+        for (int k = 0; k < 32; k += 8) {
+            const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 2 + k)));
+            _mm256_storeu_ps(dst + k, _mm256_mul_ps(_mm256_cvtepi32_ps(q), d));
+        }
+    }
+}
+
+G4_AVX2 void g4_to_f32_q4_0_avx2(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    const __m128i lo4 = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    for (int64_t i = 0; i < n; i += 32, b += 18, dst += 32) {
+        const __m256 d = _mm256_set1_ps(ld_f16(b));
+        const __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
+        const __m128i lo = _mm_sub_epi8(_mm_and_si128(q, lo4), eight);                    /* elements 0..15 */
+        const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), lo4), eight); /* 16..31 */
+        const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+        for (int k = 0; k < 4; k++)
+            _mm256_storeu_ps(dst + 8 * k, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[k])), d));
+    }
+}
+
+G4_AVX2 void g4_to_f32_bf16_avx2(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(b + 2 * i)));
+        _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(h, 16)));
+    }
+    for (; i < n; i++) {
+        uint32_t u = (uint32_t)b[2 * i] << 16 | (uint32_t)b[2 * i + 1] << 24;
+        memcpy(dst + i, &u, 4);
+    }
+}
+
+G4_AVX2 void g4_to_f32_f16_avx2(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + 2 * i))));
+    for (; i < n; i++) dst[i] = ld_f16(b + 2 * i);
+}

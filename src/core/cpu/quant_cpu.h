@@ -37,6 +37,10 @@ float g4_dot_q5_0_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_q4_K_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_q5_K_avx2(const void *row, const float *x, int64_t n);
 float g4_dot_q6_K_avx2(const void *row, const float *x, int64_t n);
+void g4_to_f32_q8_0_avx2(const void *src, float *dst, int64_t n);
+void g4_to_f32_q4_0_avx2(const void *src, float *dst, int64_t n);
+void g4_to_f32_bf16_avx2(const void *src, float *dst, int64_t n);
+void g4_to_f32_f16_avx2(const void *src, float *dst, int64_t n);
 #endif
 
 #if defined(__aarch64__)
