@@ -11,13 +11,13 @@
 #include "threads.h"
 
 #define G4_GEMM_ROWS 16 /* weight rows dequantized per GEMM call in prefill */
-#define PACK_K 256      /* values per row dequantized at a time for the packed kernel (a multiple of every block) */
-#define SCRATCH_PER_THREAD(n) ((int64_t)G4_GEMM_ROWS * (n) + (int64_t)G4_GEMM_ROWS * PACK_K)
+#define PACK_GROUP 128  /* weight rows whose interleaved k block shares one pass over the activations */
+#define SCRATCH_PER_THREAD(n) ((int64_t)G4_GEMM_ROWS * (n) + (int64_t)(PACK_GROUP + G4_GEMM_ROWS) * G4_GEMM_KC)
 
 typedef struct {
     g4_pool *pool;
     int nth;
-    float *scratch;        /* per thread: G4_GEMM_ROWS rows of scratch_n floats + a G4_GEMM_ROWS x PACK_K chunk */
+    float *scratch;        /* per thread: SCRATCH_PER_THREAD(scratch_n) floats (dequantized, interleaved rows) */
     int64_t scratch_n;
 } cpu_ctx;
 
@@ -58,7 +58,7 @@ static void matmul_worker(void *arg, int ith, int nth) {
     }
     const g4_type_info *ti = g4_type_get(j->w->type);
     float *tmp = j->c->scratch + (int64_t)ith * SCRATCH_PER_THREAD(j->c->scratch_n);
-    if (j->n_tok <= G4_MULTI_MAX) { /* a few tokens (parallel decode): each row dequantized once, dotted with all */
+    if (j->n_tok <= G4_MULTI_MAX && g4_gemm_packed_ok()) { /* a few tokens (parallel decode): each row dequantized once, dotted with all */
         for (int64_t r = r0; r < r1; r += 2) {
             const int nr = (int)G4_MIN((int64_t)2, r1 - r);
             const uint8_t *row = base + (size_t)r * row_bytes;
@@ -72,27 +72,40 @@ static void matmul_worker(void *arg, int ith, int nth) {
         return;
     }
     /* many tokens: dequantize G4_GEMM_ROWS rows at a time, then a register-tiled f32 GEMM */
-    if (g4_gemm_packed_ok()) { /* rows interleaved 16 wide: the packed AVX2 kernel */
-        float *chunk = tmp + j->c->scratch_n * G4_GEMM_ROWS; /* G4_GEMM_ROWS x PACK_K dequantized values */
-        for (int64_t r = r0; r < r1; r += G4_GEMM_ROWS) {
-            const int nr = (int)G4_MIN((int64_t)G4_GEMM_ROWS, r1 - r);
-            /* dequantize a 16 x PACK_K chunk (L1-sized), then interleave it: both stay in cache */
-            for (int64_t k0 = 0; k0 < n_in; k0 += PACK_K) {
-                const int64_t len = G4_MIN((int64_t)PACK_K, n_in - k0);
-                const float *src[G4_GEMM_ROWS];
-                for (int i = 0; i < G4_GEMM_ROWS; i++) {
-                    const uint8_t *row = base + (size_t)(r + G4_MIN(i, nr - 1)) * row_bytes;
-                    if (j->w->type == G4_TYPE_F32) src[i] = (const float *)row + k0;
-                    else {
-                        ti->to_f32(row + g4_row_size(j->w->type, k0), chunk + (int64_t)i * PACK_K, len);
-                        src[i] = chunk + (int64_t)i * PACK_K;
+    if (g4_gemm_packed_ok()) {
+        /* The packed AVX2 kernel.  Rows go in groups of PACK_GROUP (panels of 16 interleaved rows) and k in
+         * blocks of G4_GEMM_KC: a block of the group is dequantized and interleaved once (it fits L2),
+         * then every token block of the activations (6 x KC, in L1) meets all its panels.  So the
+         * activations stream once per group of rows, not once per 16 rows (they are tens of MB for a
+         * long prompt and would otherwise bound prefill by memory bandwidth). */
+        float *chunk = tmp + (int64_t)PACK_GROUP * G4_GEMM_KC; /* one panel's rows, dequantized */
+        for (int64_t g = r0; g < r1; g += PACK_GROUP) {
+            const int ng = (int)G4_MIN((int64_t)PACK_GROUP, r1 - g), npan = (ng + 15) / 16;
+            for (int64_t k0 = 0; k0 < n_in; k0 += G4_GEMM_KC) {
+                const int64_t len = G4_MIN((int64_t)G4_GEMM_KC, n_in - k0);
+                for (int p = 0; p < npan; p++) {
+                    const int nr = G4_MIN(16, ng - 16 * p);
+                    const float *src[16];
+                    for (int i = 0; i < 16; i++) {
+                        const uint8_t *row = base + (size_t)(g + 16 * p + G4_MIN(i, nr - 1)) * row_bytes;
+                        if (j->w->type == G4_TYPE_F32) src[i] = (const float *)row + k0;
+                        else if (i < nr) {
+                            ti->to_f32(row + g4_row_size(j->w->type, k0), chunk + (int64_t)i * G4_GEMM_KC, len);
+                            src[i] = chunk + (int64_t)i * G4_GEMM_KC;
+                        } else src[i] = src[0];
                     }
+                    float *dst = tmp + (int64_t)p * 16 * G4_GEMM_KC;
+                    for (int64_t k = 0; k < len; k++)
+                        for (int i = 0; i < 16; i++) dst[k * 16 + i] = i < nr ? src[i][k] : 0.0f;
                 }
-                float *dst = tmp + k0 * G4_GEMM_ROWS;
-                for (int64_t k = 0; k < len; k++)
-                    for (int i = 0; i < G4_GEMM_ROWS; i++) dst[k * G4_GEMM_ROWS + i] = i < nr ? src[i][k] : 0.0f;
+                for (int t = 0; t < j->n_tok; t += 6) {
+                    const int nt = G4_MIN(6, j->n_tok - t);
+                    for (int p = 0; p < npan; p++)
+                        g4_gemm_f32_packed_kblock(tmp + (int64_t)p * 16 * G4_GEMM_KC, G4_MIN(16, ng - 16 * p),
+                                                  j->x + (int64_t)t * n_in + k0, nt, n_in, len,
+                                                  j->y + (int64_t)t * n_out + g + 16 * p, n_out, k0 > 0);
+                }
             }
-            g4_gemm_f32_packed(tmp, nr, j->x, j->n_tok, n_in, j->y + r, n_out);
         }
         return;
     }

@@ -22,6 +22,12 @@ void g4_gemm_f32_ref(const float *W, int nr, const float *X, int nt, int64_t n, 
 int g4_gemm_packed_ok(void); /* 1 when g4_gemm_f32_packed runs its SIMD kernel here */
 void g4_gemm_pack(const float *row, int i, int64_t n, float *Wp); /* row -> Wp column i */
 void g4_gemm_f32_packed(const float *Wp, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy);
+/* One k block of that product: Wp holds len (<= G4_GEMM_KC) interleaved steps, X points at the block's first
+ * column (row stride ldx); add = 0 stores the block's sums, 1 adds them to Y (blocks must come in k order).
+ * g4_gemm_f32_packed is this over the blocks; callers that loop over blocks themselves can reuse an
+ * activation block for many row panels while it is in cache. */
+void g4_gemm_f32_packed_kblock(const float *Wp, int nr, const float *X, int nt, int64_t ldx, int64_t len, float *Y,
+                               int64_t ldy, int add);
 
 /* A few tokens (decode steps of several sequences): nr (1 or 2) weight rows W[r * n] against nt <=
  * G4_MULTI_MAX activation rows (stride ldx): y[t * ldy + r] = w_r . x_t.  Each weight and activation

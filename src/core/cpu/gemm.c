@@ -10,6 +10,8 @@
 
 #include "quant_cpu.h"
 
+#define G4_MIN_I64(a, b) ((a) < (b) ? (a) : (b))
+
 void g4_gemm_f32_ref(const float *W, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy) {
     for (int r = 0; r < nr; r++)
         for (int t = 0; t < nt; t++) {
@@ -98,25 +100,25 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void packed_til
     }
 }
 
-__attribute__((target("avx2,fma"))) static void gemm_packed_avx2(const float *Wp, int nr, const float *X, int nt,
-                                                                  int64_t n, float *Y, int64_t ldy) {
+__attribute__((target("avx2,fma"))) static void kblock_avx2(const float *Wp, int nr, const float *X, int nt,
+                                                             int64_t ldx, int64_t len, float *Y, int64_t ldy, int add) {
     float acc[6 * 16];
     for (int t = 0; t < nt; t += 6) {
         const int tb = nt - t < 6 ? nt - t : 6;
-        const float *xt = X + (int64_t)t * n;
-        for (int64_t k0 = 0; k0 < n; k0 += G4_GEMM_KC) {
-            const int64_t k1 = n - k0 < G4_GEMM_KC ? n : k0 + G4_GEMM_KC;
-            const int add = k0 > 0;
-            switch (tb) { /* constant TB: the accumulators stay in registers */
-            case 6: packed_tile(Wp, xt, n, k0, k1, acc, 6, add); break;
-            case 5: packed_tile(Wp, xt, n, k0, k1, acc, 5, add); break;
-            case 4: packed_tile(Wp, xt, n, k0, k1, acc, 4, add); break;
-            case 3: packed_tile(Wp, xt, n, k0, k1, acc, 3, add); break;
-            case 2: packed_tile(Wp, xt, n, k0, k1, acc, 2, add); break;
-            default: packed_tile(Wp, xt, n, k0, k1, acc, 1, add); break;
-            }
+        const float *xt = X + (int64_t)t * ldx;
+        switch (tb) { /* constant TB: the accumulators stay in registers */
+        case 6: packed_tile(Wp, xt, ldx, 0, len, acc, 6, 0); break;
+        case 5: packed_tile(Wp, xt, ldx, 0, len, acc, 5, 0); break;
+        case 4: packed_tile(Wp, xt, ldx, 0, len, acc, 4, 0); break;
+        case 3: packed_tile(Wp, xt, ldx, 0, len, acc, 3, 0); break;
+        case 2: packed_tile(Wp, xt, ldx, 0, len, acc, 2, 0); break;
+        default: packed_tile(Wp, xt, ldx, 0, len, acc, 1, 0); break;
         }
-        for (int j = 0; j < tb; j++) memcpy(Y + (int64_t)(t + j) * ldy, acc + j * 16, sizeof(float) * (size_t)nr);
+        for (int j = 0; j < tb; j++) {
+            float *y = Y + (int64_t)(t + j) * ldy;
+            if (add) for (int i = 0; i < nr; i++) y[i] += acc[j * 16 + i];
+            else memcpy(y, acc + j * 16, sizeof(float) * (size_t)nr);
+        }
     }
 }
 #endif
@@ -182,19 +184,23 @@ void g4_dot_f32_multi(const float *W, int nr, const float *X, int nt, int64_t ld
         }
 }
 
-/* Portable packed product with the same summation order (k blocks of G4_GEMM_KC). */
-static void gemm_packed_ref(const float *Wp, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy) {
+/* Portable k block with the same summation order. */
+static void kblock_ref(const float *Wp, int nr, const float *X, int nt, int64_t ldx, int64_t len, float *Y,
+                       int64_t ldy, int add) {
     for (int t = 0; t < nt; t++)
         for (int i = 0; i < nr; i++) {
-            float total = 0;
-            for (int64_t k0 = 0; k0 < n; k0 += G4_GEMM_KC) {
-                const int64_t k1 = n - k0 < G4_GEMM_KC ? n : k0 + G4_GEMM_KC;
-                float s = 0;
-                for (int64_t k = k0; k < k1; k++) s = fmaf(Wp[k * 16 + i], X[(int64_t)t * n + k], s);
-                total = k0 ? total + s : s;
-            }
-            Y[(int64_t)t * ldy + i] = total;
+            float s = 0;
+            for (int64_t k = 0; k < len; k++) s = fmaf(Wp[k * 16 + i], X[(int64_t)t * ldx + k], s);
+            Y[(int64_t)t * ldy + i] = add ? Y[(int64_t)t * ldy + i] + s : s;
         }
+}
+
+void g4_gemm_f32_packed_kblock(const float *Wp, int nr, const float *X, int nt, int64_t ldx, int64_t len, float *Y,
+                               int64_t ldy, int add) {
+#ifdef G4_HAVE_AVX2_KERNELS
+    if (g4_cpu_has_avx2()) { kblock_avx2(Wp, nr, X, nt, ldx, len, Y, ldy, add); return; }
+#endif
+    kblock_ref(Wp, nr, X, nt, ldx, len, Y, ldy, add);
 }
 
 int g4_gemm_packed_ok(void) {
@@ -210,10 +216,8 @@ void g4_gemm_pack(const float *row, int i, int64_t n, float *Wp) {
 }
 
 void g4_gemm_f32_packed(const float *Wp, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy) {
-#ifdef G4_HAVE_AVX2_KERNELS
-    if (g4_cpu_has_avx2()) { gemm_packed_avx2(Wp, nr, X, nt, n, Y, ldy); return; }
-#endif
-    gemm_packed_ref(Wp, nr, X, nt, n, Y, ldy);
+    for (int64_t k0 = 0; k0 < n; k0 += G4_GEMM_KC)
+        g4_gemm_f32_packed_kblock(Wp + k0 * 16, nr, X + k0, nt, n, G4_MIN_I64(G4_GEMM_KC, n - k0), Y, ldy, k0 > 0);
 }
 
 #ifdef G4_HAVE_NEON_KERNELS
