@@ -200,6 +200,22 @@ for choice, prefix in (("required", "<|tool_call>call:"), ({"type": "function", 
     check(len(s_calls) == 1 and isinstance(json.loads(s_calls[0][0].function.arguments), dict),
           "streamed required call: %r" % s_calls)
 
+# a round trip through the official client: the forced call, its result as a role:tool message, the answer
+first = client.chat.completions.create(model="tiny-mm", messages=[{"role": "user", "content": "Weather in Paris?"}],
+                                       tools=tools2, tool_choice={"type": "function", "function": {"name": "get_weather"}},
+                                       max_tokens=60, temperature=1.0, seed=1)
+call = first.choices[0].message.tool_calls[0] if first.choices[0].message.tool_calls else None
+if call:
+    second = client.chat.completions.create(
+        model="tiny-mm", tools=tools2, max_tokens=8, temperature=0,
+        messages=[{"role": "user", "content": "Weather in Paris?"},
+                  {"role": "assistant", "tool_calls": [call.model_dump()]},
+                  {"role": "tool", "tool_call_id": call.id, "content": "sunny, 21 C"}])
+    _, n_rt, _ = cli("--greedy", "-n", "1", "-p", "x")  # (the round trip's prompt is longer than a bare turn)
+    check(second.choices[0].finish_reason in ("stop", "length", "tool_calls") and second.usage.prompt_tokens > n_rt,
+          "tool round trip: %r" % second)
+check(call is not None, "the forced call came back as tool_calls: %r" % first)
+
 
 # ---- logprobs: the model's log-softmax, checked against `gemma4 run --logits-out` step by step ----
 def log_softmax(path):
