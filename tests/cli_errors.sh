@@ -77,6 +77,13 @@ expect_err "quantize 2 args" "quantize" quantize "$GOOD" "$T/q.gguf"
 expect_err "quantize unknown type" "q3" quantize "$GOOD" "$T/q.gguf" q3
 expect_err "bench without -m" "-m" bench
 expect_err "bench -p junk" "-p" bench -m "$GOOD" -p x
+expect_err "bench --membw -t 0" "-t" bench --membw -t 0
+# --membw: a positive bandwidth, and with -m the decode ceiling beside tg
+expect_ok "bench --membw" bench --membw -t 1
+grep -qE '^memory read bandwidth: [0-9]+\.[0-9] GB/s' "$T/out" && ! grep -q '^memory read bandwidth: 0\.0 ' "$T/out" \
+  && ok || bad "bench --membw output: $(cat "$T/out")"
+expect_ok "bench -m --membw" bench -m "$GOOD" --membw -p 4 -n 4 -t 1 -r 1
+grep -qE '^\(ceiling at [0-9.]+ GB/s: [0-9.]+ t/s; tg reached [0-9]+ % of it\)' "$T/out" && ok || bad "bench ceiling line: $(cat "$T/out")"
 # hand-made GGUFs without tensors: an mmproj-like file, and a uint64 key above 2^63 (info must list both)
 printf 'GGUF\x03\0\0\0\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\x14\0\0\0\0\0\0\0general.architecture\x08\0\0\0\x04\0\0\0\0\0\0\0clip' >"$T/mmproj.gguf"
 printf 'GGUF\x03\0\0\0\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\x03\0\0\0\0\0\0\0big\x0a\0\0\0\xff\xff\xff\xff\xff\xff\xff\xff' >"$T/u64.gguf"

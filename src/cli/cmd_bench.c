@@ -12,6 +12,7 @@
 #include "model/ctx.h"
 #include "model/gguf.h"
 #include "model/model.h"
+#include "core/membw.h"
 #include "text/tokenizer.h"
 
 static int bench_eval(g4_ctx *c, int n_prompt, int n_gen, float *logits, int n_vocab, double *secs) {
@@ -139,12 +140,13 @@ static int bench_tokenizer(const char *path, const char *text_path) {
 
 int cmd_bench(int argc, char **argv) {
     const char *path = NULL, *tok_path = NULL, *text_path = NULL, *mmproj = NULL;
-    int media = 0;
+    int media = 0, membw = 0;
     long n_prompt = 512, n_gen = 128, threads = 2, reps = 3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"
+            printf("usage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [--membw]\n"
+                   "       gemma4 bench --membw [-t THREADS]   (memory read bandwidth: the decode ceiling)\n"
                    "       gemma4 bench -m MODEL [--mmproj FILE] --media   (280-token image, 30 s audio)\n"
                    "       gemma4 bench --tokenizer tokenizer.json|FILE.gguf [--text FILE]\n");
             return 0;
@@ -153,6 +155,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--text") && v) { text_path = v; i++; }
         else if (!strcmp(a, "--mmproj") && v) { mmproj = v; i++; }
         else if (!strcmp(a, "--media")) media = 1;
+        else if (!strcmp(a, "--membw")) membw = 1;
         else if (!strcmp(a, "-p")) { if (!cli_int(a, v, 0, 1 << 20, &n_prompt)) return 2; i++; }
         else if (!strcmp(a, "-n")) { if (!cli_int(a, v, 0, 1 << 20, &n_gen)) return 2; i++; }
         else if (!strcmp(a, "-t")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
@@ -160,8 +163,14 @@ int cmd_bench(int argc, char **argv) {
         else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); return 2; }
     }
     if (tok_path) return bench_tokenizer(tok_path, text_path);
-    if (!path) { fprintf(stderr, "error: no model given (-m PATH)\nusage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"); return 2; }
     char err[G4_ERR_LEN];
+    double bw = 0;
+    if (membw) {
+        if (g4_membw_read((int)threads, (size_t)1 << 30, 5, &bw, err)) { fprintf(stderr, "error: %s\n", err); return 1; }
+        printf("memory read bandwidth: %.1f GB/s (%ld threads, 1 GiB buffer, best of 5)\n", bw, threads);
+        if (!path) return 0;
+    }
+    if (!path) { fprintf(stderr, "error: no model given (-m PATH)\nusage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"); return 2; }
     g4_model *m;
     if (g4_model_load_mm(&m, path, mmproj, err)) { fprintf(stderr, "error: %s\n", err); return 1; }
     const g4_config *cf = &m->cfg;
@@ -206,6 +215,9 @@ int cmd_bench(int argc, char **argv) {
         if (test == 1)
             printf("(tg streams %.2f GiB of weights per token: %.1f GB/s effective)\n", gib,
                    gib * 1.073741824 * mean);
+        if (test == 1 && bw > 0)
+            printf("(ceiling at %.1f GB/s: %.2f t/s; tg reached %.0f %% of it)\n", bw, bw / (gib * 1.073741824),
+                   100 * mean * gib * 1.073741824 / bw);
     }
     printf("peak RSS %.1f MiB\n", cli_peak_rss_mb());
     free(logits);
