@@ -321,10 +321,6 @@ G4_AVX2 float g4_dot_q6_K_avx2(const void *row, const float *x, int64_t n) {
     return hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
 }
 
-#else
-typedef int g4_quant_avx2_unused; /* not x86-64: nothing to build here */
-#endif
-
 /* ---- rows to f32 (prefill and batched decode dequantize weight rows) -------------------------------
  * Bit-identical to the scalar versions in quant.c: the same products (float)q * d, exact conversions. */
 
@@ -372,3 +368,7 @@ G4_AVX2 void g4_to_f32_f16_avx2(const void *src, float *dst, int64_t n) {
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + 2 * i))));
     for (; i < n; i++) dst[i] = ld_f16(b + 2 * i);
 }
+
+#else
+typedef int g4_quant_avx2_unused; /* not x86-64: nothing to build here */
+#endif
