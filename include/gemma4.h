@@ -54,6 +54,7 @@ typedef struct {
     int n_ctx;     /* positions this context can hold (0 = min(4096, the model's)) */
     int n_batch;   /* max tokens per forward step (0 = 512) */
     int n_threads; /* CPU threads (0 = 1) */
+    int kv_f16;    /* 1: keep K and V in f16 (half the memory; attention still computes in f32) */
 } g4_ctx_params;
 
 g4_status g4_ctx_new(g4_ctx **out, const g4_model *m, const g4_ctx_params *p, char *err);

@@ -78,6 +78,7 @@ expect_err "quantize unknown type" "q3" quantize "$GOOD" "$T/q.gguf" q3
 expect_err "bench without -m" "-m" bench
 expect_err "bench -p junk" "-p" bench -m "$GOOD" -p x
 expect_err "bench --membw -t 0" "-t" bench --membw -t 0
+expect_err "run --kv-type q8" "--kv-type" run -m "$GOOD" --ids 2 --kv-type q8
 # --membw: a positive bandwidth, and with -m the decode ceiling beside tg
 expect_ok "bench --membw" bench --membw -t 1
 grep -qE '^memory read bandwidth: [0-9]+\.[0-9] GB/s' "$T/out" && ! grep -q '^memory read bandwidth: 0\.0 ' "$T/out" \

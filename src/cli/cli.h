@@ -19,6 +19,8 @@ double cli_now(void);             /* monotonic seconds */
 double cli_peak_rss_mb(void);     /* peak resident set size of this process, MiB */
 /* Parse a non-negative int / float option value; prints an error and returns 0 on failure. */
 int cli_int(const char *opt, const char *s, long lo, long hi, long *out);
+/* --kv-type f32|f16 -> *f16 (0/1); 0 with an error message on anything else */
+int cli_kv_type(const char *s, int *f16);
 int cli_float(const char *opt, const char *s, double lo, double hi, double *out);
 /* All of f as a NUL-terminated string (malloc'd), NULL on error, over max bytes, or when empty. */
 char *cli_read_all(FILE *f, size_t max);

@@ -119,11 +119,13 @@ int cmd_info(int argc, char **argv) {
     if (m->w.has_audio) printf("  audio projection: %d-sample frames (40 ms at 16 kHz) -> %d\n", c->audio_dim, c->d_model);
     if (!m->w.has_vision && !m->w.has_audio && c->arch == G4_ARCH_GEMMA4)
         printf("  text only here (a llama.cpp GGUF keeps the vision/audio embedders in an mmproj file: --mmproj)\n");
-    const size_t wb = g4_model_weight_bytes(m), kv = g4_ctx_kv_bytes(c, (int)G4_MIN(n_ctx, c->n_ctx_train), 512);
+    const size_t wb = g4_model_weight_bytes(m), kv = g4_ctx_kv_bytes(c, (int)G4_MIN(n_ctx, c->n_ctx_train), 512, 0),
+                 kv16 = g4_ctx_kv_bytes(c, (int)G4_MIN(n_ctx, c->n_ctx_train), 512, 1);
     printf("memory: weights %.1f MiB used in place (mmap), %.3f MiB converted at load (f32 norm vectors)\n", mib(wb),
            mib(m->owned_bytes));
     printf("memory at context %ld: KV cache %.1f MiB (f32), total about %.1f MiB plus activations\n", n_ctx, mib(kv),
            mib(wb + m->owned_bytes + kv));
+    printf("  with --kv-type f16: KV cache %.1f MiB, total about %.1f MiB\n", mib(kv16), mib(wb + m->owned_bytes + kv16));
     g4_model_free(m);
     return 0;
 }

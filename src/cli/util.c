@@ -111,3 +111,10 @@ char *cli_read_all(FILE *f, size_t max) {
     b[n] = 0;
     return b;
 }
+
+int cli_kv_type(const char *s, int *f16) {
+    if (s && !strcmp(s, "f32")) return *f16 = 0, 1;
+    if (s && !strcmp(s, "f16")) return *f16 = 1, 1;
+    fprintf(stderr, "error: --kv-type wants f32 or f16 (got '%s')\n", s ? s : "");
+    return 0;
+}

@@ -38,10 +38,13 @@ typedef struct {
      * k, v: [cap][n_kv][hd], the key of position p at slot p % cap; query t sits at position
      * pos = pos0 + t and sees keys at positions max(0, pos-window+1) .. pos.  last >= 0 makes the
      * batch one bidirectional block [pos0, last = pos0 + n_tok - 1] (an image's soft tokens, spec §2.5):
-     * every query also sees the whole block, i.e. min(pos-window+1, pos0) .. last.  out: [n_tok][n_head][hd]. */
-    void (*attention)(void *ctx, const float *q, int n_tok, int n_head, int n_kv, int hd, const float *k,
-                      const float *v, int64_t cap, int64_t pos0, int64_t window, int64_t last, float scale,
+     * every query also sees the whole block, i.e. min(pos-window+1, pos0) .. last.  out: [n_tok][n_head][hd].
+     * kv_type: G4_TYPE_F32 or G4_TYPE_F16 (rows of n_kv * hd values of that type). */
+    void (*attention)(void *ctx, const float *q, int n_tok, int n_head, int n_kv, int hd, const void *k,
+                      const void *v, int kv_type, int64_t cap, int64_t pos0, int64_t window, int64_t last, float scale,
                       float *out);
+    /* dst (n values of kv_type, F32 or F16) = src (f32), rounded to nearest for f16 */
+    void (*store_kv)(void *ctx, void *dst, int kv_type, const float *src, int64_t n);
     /* gate[i] = gelu_tanh(gate[i]) * up[i] */
     void (*geglu)(void *ctx, float *gate, const float *up, int64_t n);
     /* y[i] = (y[i] + x[i]) * s */

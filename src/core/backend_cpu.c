@@ -258,16 +258,23 @@ static void cpu_add_bias(void *vctx, float *y, const float *b, int64_t n_rows, i
 /* ---- attention -------------------------------------------------------------------------- */
 
 typedef struct {
-    const float *q, *k, *v;
+    const float *q;
+    const char *k, *v;
+    int kv_type;
     float *out;
     int n_tok, n_head, n_kv, hd;
     int64_t cap, pos0, window, last;
     float scale;
 } attn_job;
 
+#define ATTN_MAX_HD 1024 /* head dims above this take the f32 cache only */
+
 static void attn_worker(void *arg, int ith, int nth) {
     attn_job *j = arg;
-    g4_dot_fn dot = g4_type_dot(G4_TYPE_F32);
+    g4_dot_fn dot = g4_type_dot(j->kv_type);
+    const g4_type_info *ti = g4_type_get(j->kv_type);
+    const size_t row = g4_row_size(j->kv_type, (int64_t)j->n_kv * j->hd), head = g4_row_size(j->kv_type, j->hd);
+    float vbuf[ATTN_MAX_HD];
     const int group = j->n_head / j->n_kv;
     int64_t b, e;
     g4_split((int64_t)j->n_tok * j->n_head, ith, nth, &b, &e);
@@ -284,8 +291,10 @@ static void attn_worker(void *arg, int ith, int nth) {
         memset(o, 0, (size_t)j->hd * sizeof *o);
         for (int64_t p = lo; p <= hi; p++) {
             const int64_t slot = p % j->cap;
-            const float *kv = j->k + (slot * j->n_kv + kvh) * j->hd;
-            const float *vv = j->v + (slot * j->n_kv + kvh) * j->hd;
+            const char *kv = j->k + (size_t)slot * row + (size_t)kvh * head;
+            const char *vr = j->v + (size_t)slot * row + (size_t)kvh * head;
+            const float *vv = (const float *)vr;
+            if (j->kv_type != G4_TYPE_F32) ti->to_f32(vr, vbuf, j->hd), vv = vbuf;
             const float s = dot(kv, qv, j->hd) * j->scale;
             if (s > m) {
                 const float c = expf(m - s);
@@ -302,12 +311,19 @@ static void attn_worker(void *arg, int ith, int nth) {
     }
 }
 
-static void cpu_attention(void *vctx, const float *q, int n_tok, int n_head, int n_kv, int hd, const float *k,
-                          const float *v, int64_t cap, int64_t pos0, int64_t window, int64_t last, float scale,
-                          float *out) {
+static void cpu_attention(void *vctx, const float *q, int n_tok, int n_head, int n_kv, int hd, const void *k,
+                          const void *v, int kv_type, int64_t cap, int64_t pos0, int64_t window, int64_t last,
+                          float scale, float *out) {
     cpu_ctx *c = vctx;
-    attn_job j = {q, k, v, out, n_tok, n_head, n_kv, hd, cap, pos0, window, last, scale};
+    G4_ASSERT(kv_type == G4_TYPE_F32 || hd <= ATTN_MAX_HD);
+    attn_job j = {q, k, v, kv_type, out, n_tok, n_head, n_kv, hd, cap, pos0, window, last, scale};
     g4_pool_run(c->pool, attn_worker, &j);
+}
+
+static void cpu_store_kv(void *vctx, void *dst, int kv_type, const float *src, int64_t n) {
+    (void)vctx;
+    if (kv_type == G4_TYPE_F32) memmove(dst, src, (size_t)n * sizeof *src);
+    else g4_type_get(kv_type)->from_f32(src, dst, n);
 }
 
 static const g4_backend_iface cpu_iface = {
@@ -323,6 +339,7 @@ static const g4_backend_iface cpu_iface = {
     .layernorm = cpu_layernorm,
     .add_bias = cpu_add_bias,
     .attention = cpu_attention,
+    .store_kv = cpu_store_kv,
     .geglu = cpu_geglu,
     .add_scale = cpu_add_scale,
     .softcap = cpu_softcap,

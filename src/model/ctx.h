@@ -18,8 +18,9 @@ struct g4_ctx {
     g4_backend be;
     g4_ctx_params p;
     int64_t n_past;                   /* positions already in the cache */
-    float *k[G4_MAX_LAYERS];          /* [cap][n_kv][d_head] per layer (post k_norm + rope) */
-    float *v[G4_MAX_LAYERS];          /* [cap][n_kv][d_head] per layer (post v_norm) */
+    void *k[G4_MAX_LAYERS];           /* [cap][n_kv][d_head] per layer (post k_norm + rope), kv_type */
+    void *v[G4_MAX_LAYERS];           /* [cap][n_kv][d_head] per layer (post v_norm), kv_type */
+    int kv_type;                      /* G4_TYPE_F32, or G4_TYPE_F16 with p.kv_f16 */
     int64_t cap[G4_MAX_LAYERS];       /* ring slots per layer */
     size_t kv_bytes;
     /* activations for one batch (n_batch rows) */
@@ -27,8 +28,8 @@ struct g4_ctx {
     float *cos_swa, *sin_swa, *cos_full, *sin_full; /* rope tables [n_batch][pairs] */
 };
 
-/* Bytes the KV cache of a context with these sizes takes (f32 K and V). */
-size_t g4_ctx_kv_bytes(const g4_config *c, int n_ctx, int n_batch);
+/* Bytes the KV cache of a context with these sizes takes (f32 K and V, or f16 with kv_f16). */
+size_t g4_ctx_kv_bytes(const g4_config *c, int n_ctx, int n_batch, int kv_f16);
 
 g4_status g4_ctx_new(g4_ctx **out, const g4_model *m, const g4_ctx_params *p, char *err);
 void g4_ctx_free(g4_ctx *c);

@@ -5,6 +5,7 @@
  * context creation (KV ring sizes, activation buffers) since both follow the same shapes.
  */
 #include "ctx.h"
+#include "../core/quant.h"
 
 #include <math.h>
 #include <string.h>
@@ -21,11 +22,11 @@ static int64_t layer_cap(const g4_config *cf, int l, int n_ctx, int n_batch) {
     return cf->is_full[l] ? n_ctx : G4_MIN((int64_t)n_ctx, (int64_t)cf->swa + n_batch - 1);
 }
 
-size_t g4_ctx_kv_bytes(const g4_config *cf, int n_ctx, int n_batch) {
+size_t g4_ctx_kv_bytes(const g4_config *cf, int n_ctx, int n_batch, int kv_f16) {
     size_t n = 0;
     for (int l = 0; l < cf->n_layer; l++)
         n += 2 * (size_t)layer_cap(cf, l, n_ctx, n_batch) * (size_t)g4_layer_n_kv(cf, l) * (size_t)g4_layer_d_head(cf, l) *
-             sizeof(float);
+             (kv_f16 ? 2 : sizeof(float));
     return n;
 }
 
@@ -49,10 +50,11 @@ g4_status g4_ctx_new(g4_ctx **out, const g4_model *m, const g4_ctx_params *pin, 
     int64_t max_row = G4_MAX(G4_MAX((int64_t)cf->d_model, (int64_t)cf->d_ff), (int64_t)cf->n_head * hdm);
     if (m->w.has_vision) max_row = G4_MAX(max_row, (int64_t)G4_PATCH_DIM_MODEL); /* the patch embedder's rows */
     if (BE(c)->reserve(BC(c), max_row)) goto oom;
+    c->kv_type = p.kv_f16 ? G4_TYPE_F16 : G4_TYPE_F32;
     for (int l = 0; l < cf->n_layer; l++) {
         const int64_t w = (int64_t)g4_layer_n_kv(cf, l) * g4_layer_d_head(cf, l);
         c->cap[l] = layer_cap(cf, l, p.n_ctx, p.n_batch);
-        const size_t bytes = (size_t)(c->cap[l] * w) * sizeof(float);
+        const size_t bytes = (size_t)c->cap[l] * g4_row_size(c->kv_type, w);
         if (!(c->k[l] = BE(c)->alloc(BC(c), bytes)) || !(c->v[l] = BE(c)->alloc(BC(c), bytes))) goto oom;
         c->kv_bytes += 2 * bytes;
     }
@@ -175,25 +177,27 @@ static void forward_batch(g4_ctx *c, g4_ctx *const *seqs, const int64_t *pos, co
         const int64_t kvw = (int64_t)nkv * hd;
         const int64_t window = full ? INT64_MAX / 2 : cf->swa;
         if (!seqs) {
+            const size_t rb = g4_row_size(c->kv_type, kvw);
             for (int t = 0; t < B; t++) {
                 const int64_t slot = (pos0 + t) % c->cap[l];
-                be->copy(bc, c->k[l] + slot * kvw, c->kr + t * kvw, kvw);
-                be->copy(bc, c->v[l] + slot * kvw, c->vr + t * kvw, kvw);
+                be->store_kv(bc, (char *)c->k[l] + (size_t)slot * rb, c->kv_type, c->kr + t * kvw, kvw);
+                be->store_kv(bc, (char *)c->v[l] + (size_t)slot * rb, c->kv_type, c->vr + t * kvw, kvw);
             }
             /* an image block sees itself whole in every layer: transformers' generate() ORs the block mask into
              * both the causal and the sliding-window mask (Gemma4UnifiedModel.forward, spec §2.5 differs) */
             const int64_t last = bidir ? pos0 + B - 1 : -1;
-            be->attention(bc, c->q, B, nh, nkv, hd, c->k[l], c->v[l], c->cap[l], pos0, window, last, cf->attn_scale,
-                          c->att);
+            be->attention(bc, c->q, B, nh, nkv, hd, c->k[l], c->v[l], c->kv_type, c->cap[l], pos0, window, last,
+                          cf->attn_scale, c->att);
         } else {
             for (int t = 0; t < B; t++) {
                 g4_ctx *s = seqs[t];
                 const int64_t slot = pos[t] % s->cap[l];
-                be->copy(bc, s->k[l] + slot * kvw, c->kr + t * kvw, kvw);
-                be->copy(bc, s->v[l] + slot * kvw, c->vr + t * kvw, kvw);
+                const size_t rb = g4_row_size(s->kv_type, kvw);
+                be->store_kv(bc, (char *)s->k[l] + (size_t)slot * rb, s->kv_type, c->kr + t * kvw, kvw);
+                be->store_kv(bc, (char *)s->v[l] + (size_t)slot * rb, s->kv_type, c->vr + t * kvw, kvw);
                 const int64_t qo = (int64_t)t * nh * hd;
-                be->attention(bc, c->q + qo, 1, nh, nkv, hd, s->k[l], s->v[l], s->cap[l], pos[t], window, -1,
-                              cf->attn_scale, c->att + qo);
+                be->attention(bc, c->q + qo, 1, nh, nkv, hd, s->k[l], s->v[l], s->kv_type, s->cap[l], pos[t], window,
+                              -1, cf->attn_scale, c->att + qo);
             }
         }
         /* h += post_attention_layernorm(att Wo) */

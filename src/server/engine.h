@@ -25,6 +25,7 @@ typedef struct {
     int n_parallel;          /* slots (>= 1) */
     int n_ctx;               /* positions per slot (0 = min(4096, the model's)) */
     int n_threads;
+    int kv_f16;              /* K/V caches in f16 */
     int max_queue;           /* requests waiting for a slot; beyond it g4_engine_generate says G4_EBUSY */
 } g4_engine_params;
 
