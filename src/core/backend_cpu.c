@@ -71,13 +71,13 @@ static void matmul_worker(void *arg, int ith, int nth) {
         }
         return;
     }
-    /* many tokens: dequantize G4_GEMM_ROWS rows at a time, then a register-tiled f32 GEMM */
     if (g4_gemm_packed_ok()) {
-        /* The packed AVX2 kernel.  Rows go in groups of PACK_GROUP (panels of 16 interleaved rows) and k in
-         * blocks of G4_GEMM_KC: a block of the group is dequantized and interleaved once (it fits L2),
-         * then every token block of the activations (6 x KC, in L1) meets all its panels.  So the
-         * activations stream once per group of rows, not once per 16 rows (they are tens of MB for a
-         * long prompt and would otherwise bound prefill by memory bandwidth). */
+        /* Many tokens, the packed AVX2 kernel.  Rows go in groups of PACK_GROUP (panels of 16 interleaved
+         * rows) and k in blocks of G4_GEMM_KC: a block of the group is dequantized and interleaved once (it
+         * fits L2), then every token block of the activations (6 x KC, in L1) meets all its panels, so the
+         * activations stream once per group of rows rather than once per 16 rows.  (On the 2-core VM the
+         * 12B's pp512 measured the same with groups of 16 -- its L3 holds them -- so this is for smaller
+         * caches, not a measured gain.) */
         float *chunk = tmp + (int64_t)PACK_GROUP * G4_GEMM_KC; /* one panel's rows, dequantized */
         for (int64_t g = r0; g < r1; g += PACK_GROUP) {
             const int ng = (int)G4_MIN((int64_t)PACK_GROUP, r1 - g), npan = (ng + 15) / 16;
@@ -86,17 +86,15 @@ static void matmul_worker(void *arg, int ith, int nth) {
                 for (int p = 0; p < npan; p++) {
                     const int nr = G4_MIN(16, ng - 16 * p);
                     const float *src[16];
-                    for (int i = 0; i < 16; i++) {
-                        const uint8_t *row = base + (size_t)(g + 16 * p + G4_MIN(i, nr - 1)) * row_bytes;
+                    for (int i = 0; i < nr; i++) {
+                        const uint8_t *row = base + (size_t)(g + 16 * p + i) * row_bytes;
                         if (j->w->type == G4_TYPE_F32) src[i] = (const float *)row + k0;
-                        else if (i < nr) {
+                        else {
                             ti->to_f32(row + g4_row_size(j->w->type, k0), chunk + (int64_t)i * G4_GEMM_KC, len);
                             src[i] = chunk + (int64_t)i * G4_GEMM_KC;
-                        } else src[i] = src[0];
+                        }
                     }
-                    float *dst = tmp + (int64_t)p * 16 * G4_GEMM_KC;
-                    for (int64_t k = 0; k < len; k++)
-                        for (int i = 0; i < 16; i++) dst[k * 16 + i] = i < nr ? src[i][k] : 0.0f;
+                    g4_gemm_pack16(src, nr, len, tmp + (int64_t)p * 16 * G4_GEMM_KC);
                 }
                 for (int t = 0; t < j->n_tok; t += 6) {
                     const int nt = G4_MIN(6, j->n_tok - t);
@@ -109,6 +107,7 @@ static void matmul_worker(void *arg, int ith, int nth) {
         }
         return;
     }
+    /* many tokens elsewhere: dequantize G4_GEMM_ROWS rows at a time, then a register-tiled f32 GEMM */
     for (int64_t r = r0; r < r1; r += G4_GEMM_ROWS) {
         const int nr = (int)G4_MIN((int64_t)G4_GEMM_ROWS, r1 - r);
         if (j->w->type == G4_TYPE_F32) { /* already f32: use the rows in place */

@@ -20,7 +20,8 @@ void g4_gemm_f32_ref(const float *W, int nr, const float *X, int nt, int64_t n, 
 #define G4_GEMM_PACK 16
 #define G4_GEMM_KC 256
 int g4_gemm_packed_ok(void); /* 1 when g4_gemm_f32_packed runs its SIMD kernel here */
-void g4_gemm_pack(const float *row, int i, int64_t n, float *Wp); /* row -> Wp column i */
+/* Interleave rows[0..nr) (len values each, nr <= 16) into Wp[k * 16 + i]; columns nr..15 become 0. */
+void g4_gemm_pack16(const float *const rows[], int nr, int64_t len, float *Wp);
 void g4_gemm_f32_packed(const float *Wp, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy);
 /* One k block of that product: Wp holds len (<= G4_GEMM_KC) interleaved steps, X points at the block's first
  * column (row stride ldx); add = 0 stores the block's sums, 1 adds them to Y (blocks must come in k order).

@@ -1,6 +1,7 @@
 /* membw.c -- read bandwidth with the thread pool (see membw.h).  Each thread folds its slice
  * into four independent 64-bit XORs: two loads a cycle per core outrun any DRAM, so the loop
- * measures memory, not arithmetic; the result is kept so the reads can't be optimised away. */
+ * measures memory, not arithmetic; each thread stores its fold in the job, which the pool call
+ * publishes, so the reads can't be optimised away. */
 #include "membw.h"
 
 #include <stdint.h>
@@ -48,10 +49,7 @@ g4_status g4_membw_read(int n_threads, size_t bytes, int reps, double *gbps, cha
         const double g = (double)bytes / (now_s() - t0) / 1e9;
         if (g > *gbps) *gbps = g;
     }
-    uint64_t all = 0;
-    for (int i = 0; i < 256; i++) all ^= j.fold[i];
     g4_pool_free(pool);
     g4_free(buf);
-    if (all == 1) *gbps += 0; /* uses the fold */
     return G4_OK;
 }

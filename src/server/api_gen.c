@@ -92,18 +92,6 @@ static void rand_hex(char *out, int n) {
 
 /* ---- logprobs ---- */
 
-/* The length of the valid UTF-8 character at p[0..n), or 0. */
-static size_t utf8_char(const char *p, size_t n) {
-    const unsigned char *u = (const unsigned char *)p;
-    if (u[0] < 0x80) return 1;
-    const size_t len = u[0] >= 0xC2 && u[0] <= 0xDF ? 2 : u[0] >= 0xE0 && u[0] <= 0xEF ? 3 : u[0] >= 0xF0 && u[0] <= 0xF4 ? 4 : 0;
-    if (!len || len > n) return 0;
-    for (size_t i = 1; i < len; i++) if ((u[i] & 0xC0) != 0x80) return 0;
-    if ((u[0] == 0xE0 && u[1] < 0xA0) || (u[0] == 0xED && u[1] > 0x9F) || (u[0] == 0xF0 && u[1] < 0x90) ||
-        (u[0] == 0xF4 && u[1] > 0x8F)) return 0;
-    return len;
-}
-
 /* A token's text as a JSON string (invalid UTF-8 -> U+FFFD) and its bytes. */
 static cJSON *token_string(const gen *g, int id, cJSON **bytes) {
     const g4_tokenizer *tok = g4_engine_tokenizer(g->api->engine);
@@ -114,10 +102,10 @@ static cJSON *token_string(const gen *g, int id, cJSON **bytes) {
     if (!p) p = "", n = 0;
     char *s = g4_malloc(3 * n + 1);
     size_t k = 0;
-    for (size_t i = 0; s && i < n;) {
-        const size_t len = utf8_char(p + i, n - i);
-        if (len) memcpy(s + k, p + i, len), k += len, i += len;
-        else memcpy(s + k, "\xEF\xBF\xBD", 3), k += 3, i++;
+    for (size_t i = 0; s && i < n;) { /* valid runs as they are, each invalid byte as U+FFFD */
+        const size_t len = g4_utf8_check(p + i, n - i);
+        memcpy(s + k, p + i, len), k += len, i += len;
+        if (i < n) memcpy(s + k, "\xEF\xBF\xBD", 3), k += 3, i++;
     }
     if (s) s[k] = 0;
     cJSON *j = cJSON_CreateString(s ? s : "");
@@ -166,22 +154,37 @@ static void lp_add(gen *g, int id, const g4_token_logprobs *lp, size_t text_len)
     g->text_off += text_len;
 }
 
-/* The logprobs object for a choice, taking what is pending (NULL when logprobs are off). */
+static void lp_lists_free(gen *g) {
+    cJSON *const l[] = {g->lp_pending, g->lp_tokens, g->lp_values, g->lp_tops, g->lp_offsets};
+    for (size_t i = 0; i < sizeof l / sizeof *l; i++) cJSON_Delete(l[i]);
+    g->lp_pending = g->lp_tokens = g->lp_values = g->lp_tops = g->lp_offsets = NULL;
+}
+
+/* Fresh pending lists (after lp_take handed the old ones to a response); 0 when out of memory. */
+static int lp_lists_new(gen *g) {
+    g->lp_pending = cJSON_CreateArray();
+    g->lp_tokens = cJSON_CreateArray(), g->lp_values = cJSON_CreateArray();
+    g->lp_tops = cJSON_CreateArray(), g->lp_offsets = cJSON_CreateArray();
+    return g->lp_pending && g->lp_tokens && g->lp_values && g->lp_tops && g->lp_offsets;
+}
+
+/* The logprobs object for a choice, taking what is pending (null when logprobs are off). */
 static cJSON *lp_take(gen *g) {
     if (!g->q->logprobs) return cJSON_CreateNull();
     cJSON *o = cJSON_CreateObject();
     if (g->q->chat) {
         cJSON_AddItemToObject(o, "content", g->lp_pending);
         cJSON_AddNullToObject(o, "refusal");
-        g->lp_pending = cJSON_CreateArray();
+        g->lp_pending = NULL;
     } else {
         cJSON_AddItemToObject(o, "tokens", g->lp_tokens);
         cJSON_AddItemToObject(o, "token_logprobs", g->lp_values);
         cJSON_AddItemToObject(o, "top_logprobs", g->lp_tops);
         cJSON_AddItemToObject(o, "text_offset", g->lp_offsets);
-        g->lp_tokens = cJSON_CreateArray(), g->lp_values = cJSON_CreateArray();
-        g->lp_tops = cJSON_CreateArray(), g->lp_offsets = cJSON_CreateArray();
+        g->lp_tokens = g->lp_values = g->lp_tops = g->lp_offsets = NULL;
     }
+    lp_lists_free(g);
+    if (!lp_lists_new(g)) g->oom = g->done = 1;
     return o;
 }
 
@@ -451,11 +454,8 @@ void g4_api_run(g4_http_req *r, g4_api *api, const g4_api_request *q, const int 
         else g4_tok_stream_init(&g.ts, tok, !q->chat);
     }
     if (!st && q->chat && !q->json) st = g4_chat_stream_new(&g.cs, on_event, &g, err);
-    g.calls = cJSON_CreateArray(), g.lp_pending = cJSON_CreateArray();
-    g.lp_tokens = cJSON_CreateArray(), g.lp_values = cJSON_CreateArray();
-    g.lp_tops = cJSON_CreateArray(), g.lp_offsets = cJSON_CreateArray();
-    if (!st && (!g.calls || !g.lp_pending || !g.lp_tokens || !g.lp_values || !g.lp_tops || !g.lp_offsets))
-        st = g4_errf(err, G4_ENOMEM, "out of memory");
+    const int lists = lp_lists_new(&g);
+    if (!st && (!(g.calls = cJSON_CreateArray()) || !lists)) st = g4_errf(err, G4_ENOMEM, "out of memory");
     g.pieces = g4_engine_pieces(api->engine);
     g4_jsonc_init(&g.jc);
     if (q->tool_required) g4_jsonc_init_in_object(&g.jc);
@@ -507,10 +507,6 @@ void g4_api_run(g4_http_req *r, g4_api *api, const g4_api_request *q, const int 
     g4_free(g.content.s);
     g4_free(g.reasoning.s);
     cJSON_Delete(g.calls);
-    cJSON_Delete(g.lp_pending);
-    cJSON_Delete(g.lp_tokens);
-    cJSON_Delete(g.lp_values);
-    cJSON_Delete(g.lp_tops);
-    cJSON_Delete(g.lp_offsets);
+    lp_lists_free(&g);
     g4_free(forced);
 }

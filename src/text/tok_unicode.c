@@ -17,6 +17,8 @@ int g4_tok_utf8_len(unsigned char c) {
     return 1;
 }
 
+size_t g4_utf8_check(const char *s, size_t n) { return g4_tok_utf8_check(s, n); }
+
 size_t g4_tok_utf8_check(const char *str, size_t n) {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;

@@ -100,6 +100,9 @@ g4_status g4_tokenizer_encode(const g4_tokenizer *t, const char *text, size_t le
 g4_status g4_tokenizer_decode(const g4_tokenizer *t, const int *ids, int n, int skip_special, char **text,
                               size_t *len, char *err);
 
+/* Offset of the first invalid byte of s[0..n), or n if it is all valid UTF-8 (strict). */
+size_t g4_utf8_check(const char *s, size_t n);
+
 /* The bytes token id adds to decoded text in mid-stream (Replace decoder steps applied; a byte-fallback
  * token is its one raw byte, which may be part of a UTF-8 character; no Strip).  *len = 0 and NULL for
  * an id with no string or out of range.  Points into t. */

@@ -8,9 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "../common.h"
 #include "quant_cpu.h"
-
-#define G4_MIN_I64(a, b) ((a) < (b) ? (a) : (b))
 
 void g4_gemm_f32_ref(const float *W, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy) {
     for (int r = 0; r < nr; r++)
@@ -211,13 +210,14 @@ int g4_gemm_packed_ok(void) {
 #endif
 }
 
-void g4_gemm_pack(const float *row, int i, int64_t n, float *Wp) {
-    for (int64_t k = 0; k < n; k++) Wp[k * 16 + i] = row[k];
+void g4_gemm_pack16(const float *const rows[], int nr, int64_t len, float *Wp) {
+    for (int64_t k = 0; k < len; k++)
+        for (int i = 0; i < 16; i++) Wp[k * 16 + i] = i < nr ? rows[i][k] : 0.0f;
 }
 
 void g4_gemm_f32_packed(const float *Wp, int nr, const float *X, int nt, int64_t n, float *Y, int64_t ldy) {
     for (int64_t k0 = 0; k0 < n; k0 += G4_GEMM_KC)
-        g4_gemm_f32_packed_kblock(Wp + k0 * 16, nr, X + k0, nt, n, G4_MIN_I64(G4_GEMM_KC, n - k0), Y, ldy, k0 > 0);
+        g4_gemm_f32_packed_kblock(Wp + k0 * 16, nr, X + k0, nt, n, G4_MIN((int64_t)G4_GEMM_KC, n - k0), Y, ldy, k0 > 0);
 }
 
 #ifdef G4_HAVE_NEON_KERNELS
