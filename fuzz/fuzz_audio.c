@@ -1,4 +1,4 @@
-/* fuzz_audio.c -- libFuzzer target: g4_audio_decode (max_seconds 2) and g4_video_decode (2 frames) over
+/* fuzz_audio.c -- libFuzzer target: g4_audio_decode (max_seconds 2) and g4_video_decode (2 frames of at most 1080p) over
  * arbitrary bytes, capped at 64 KiB so each run stays short.  Seeds: fuzz/seeds-audio (tiny clips of
  * the containers and codecs the tests use).  A failure must name the input in its error text; a
  * success must be self-consistent.  FFmpeg's own logging is silenced by the library (ffmpeg_io.c).
@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void)acc;
         g4_audio_free(&a);
     }
-    g4_video_params p = {2, 0, 0};
+    g4_video_params p = {2, 0, 0, 1920 * 1088}; /* frames up to 1080p keep a run's memory small */
     g4_video v;
     s = g4_video_decode(&v, data, size, "fuzz.bin", &p, err);
     if (s != G4_OK) {

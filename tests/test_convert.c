@@ -42,6 +42,8 @@ static int read_fixture(const char *dir, int *ids, int *n_decode, int *greedy, i
     return np;
 }
 
+static int g_q8_act; /* contexts use 8-bit activations (g4_ctx_params.q8_act) */
+
 /* prefill ids[0..np) with all logits, then decode the `dec` tokens one by one (last-token logits);
  * returns (np + n_dec) x vocab logits */
 static float *run(const char *path, const int *ids, int np, const int *dec, int n_dec) {
@@ -49,7 +51,7 @@ static float *run(const char *path, const int *ids, int np, const int *dec, int 
     g4_ctx *c;
     char err[G4_ERR_LEN];
     if (g4_model_load(&m, path, err)) { fprintf(stderr, "%s\n", err); return NULL; }
-    g4_ctx_params cp = {.n_ctx = 256, .n_batch = 64, .n_threads = 1};
+    g4_ctx_params cp = {.n_ctx = 256, .n_batch = 64, .n_threads = 1, .q8_act = g_q8_act};
     if (g4_ctx_new(&c, m, &cp, err)) { fprintf(stderr, "%s\n", err); g4_model_free(m); return NULL; }
     const int V = m->cfg.n_vocab;
     float *out = malloc(sizeof(float) * (size_t)(np + n_dec) * V);
@@ -175,5 +177,11 @@ int main(void) {
     check_vs_dequant("tests/data/kquant/tiny-q4_k_m.gguf", kids, 40, kdec, 16, 512, "random q4_K/q6_K");
     report_vs_reference(dir, TMP "/tiny-a-q8_0.gguf", "tiny-a q8_0", 0.90, 0.1);
     report_vs_reference(dir, TMP "/tiny-a-q4_0.gguf", "tiny-a q4_0", 0.60, 2.5);
+    /* 8-bit activations (--q8-act): decode steps move by the activations' rounding, and must still meet the
+     * same bar against transformers as the exact path */
+    g_q8_act = 1;
+    report_vs_reference(dir, TMP "/tiny-a-q8_0.gguf", "tiny-a q8_0 --q8-act", 0.90, 0.1);
+    report_vs_reference(dir, TMP "/tiny-a-q4_0.gguf", "tiny-a q4_0 --q8-act", 0.60, 2.5);
+    g_q8_act = 0;
     return check_done("convert");
 }

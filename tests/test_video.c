@@ -107,7 +107,7 @@ static void test_fixtures(void) {
     int n_ok = 0, n_err = 0;
     while (fgets(line, sizeof line, f)) {
         char name[128], path[512], kind[16];
-        g4_video_params p;
+        g4_video_params p = {0};
         int n, w, h;
         double fps, dur;
         if (strncmp(line, "frame ", 6) == 0) continue; /* of a skipped case */
@@ -144,7 +144,7 @@ static void test_args(void) {
     char err[G4_ERR_LEN];
     g4_video v;
     const char *mp4 = DIR "v_mpeg4_160.mp4";
-    g4_video_params both = {4, 1.0, 0}, neg = {-1, 0, 0}, nanfps = {0, NAN, 0};
+    g4_video_params both = {4, 1.0, 0, 0}, neg = {-1, 0, 0, 0}, nanfps = {0, NAN, 0, 0};
     CHECK(g4_video_load(&v, mp4, &both, err) == G4_EINVAL && strstr(err, "exclusive") != NULL);
     CHECK(g4_video_load(&v, mp4, &neg, err) == G4_EINVAL);
     CHECK(g4_video_load(&v, mp4, &nanfps, err) == G4_EINVAL);
@@ -153,16 +153,23 @@ static void test_args(void) {
     CHECK(g4_video_load(&v, mp4, NULL, err) == G4_OK && v.n_frames == 32 && v.frames[0].w == 160);
     g4_video_free(&v);
     /* more frames than the clip has: all of them (the reference raises here) */
-    g4_video_params many = {1000, 0, 0};
+    g4_video_params many = {1000, 0, 0, 0};
     CHECK(g4_video_load(&v, mp4, &many, err) == G4_OK && v.n_frames == 48 && v.t_sec[47] == 47 / 24.0);
     g4_video_free(&v);
-    g4_video_params one = {1, 0, 0}, fps_tiny = {0, 0.01, 0};
+    g4_video_params one = {1, 0, 0, 0}, fps_tiny = {0, 0.01, 0, 0};
     CHECK(g4_video_load(&v, mp4, &one, err) == G4_OK && v.n_frames == 1 && v.t_sec[0] == 0);
     g4_video_free(&v);
     CHECK(g4_video_load(&v, mp4, &fps_tiny, err) == G4_OK && v.n_frames == 1); /* max(1, int(...)) */
     g4_video_free(&v);
     CHECK(g4_video_decode(&v, NULL, 0, "empty", NULL, err) == G4_EFORMAT && strstr(err, "empty") != NULL);
     CHECK(g4_video_load(&v, DIR "no-such.mp4", NULL, err) == G4_EIO);
+    /* a per-call frame-size cap below the clip's 160-px frames: refused before decoding, saying why */
+    g4_video_params small = {2, 0, 0, 100};
+    CHECK(g4_video_load(&v, mp4, &small, err) == G4_EUNSUPPORTED && strstr(err, "video size not supported") &&
+          strstr(err, "100 px") && v.frames == NULL);
+    g4_video_params cap_big = {2, 0, 0, (int64_t)1 << 40}; /* above the ceiling: the ceiling applies */
+    CHECK(g4_video_load(&v, mp4, &cap_big, err) == G4_OK && v.n_frames == 2);
+    g4_video_free(&v);
     size_t len;
     char *b = check_slurp(mp4, &len);
     CHECK(g4_video_decode(&v, (const uint8_t *)b, 100, "head100", NULL, err) != G4_OK);
@@ -173,7 +180,7 @@ static void test_args(void) {
 
 static void test_alloc_sweep(const char *path, int num_frames) {
     char err[G4_ERR_LEN];
-    g4_video_params p = {num_frames, 0, 0};
+    g4_video_params p = {num_frames, 0, 0, 0};
     g4_video v;
     g4_alloc_fail_at(-1);
     CHECK(g4_video_load(&v, path, &p, err) == G4_OK);
@@ -194,7 +201,7 @@ static void test_alloc_sweep(const char *path, int num_frames) {
 static void test_fuzz_regressions(void) {
     static const char *files[] = {NULL};
     char err[G4_ERR_LEN];
-    g4_video_params p = {2, 0, 0};
+    g4_video_params p = {2, 0, 0, 0};
     for (int i = 0; files[i]; i++) {
         size_t len;
         char *b = check_slurp(files[i], &len);

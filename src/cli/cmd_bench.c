@@ -140,12 +140,12 @@ static int bench_tokenizer(const char *path, const char *text_path) {
 
 int cmd_bench(int argc, char **argv) {
     const char *path = NULL, *tok_path = NULL, *text_path = NULL, *mmproj = NULL;
-    int media = 0, membw = 0, kv_f16 = 0;
+    int media = 0, membw = 0, kv_f16 = 0, q8_act = 0;
     long n_prompt = 512, n_gen = 128, threads = 2, reps = 3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [--membw] [--kv-type f16]\n"
+            printf("usage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [--membw] [--kv-type f16] [--q8-act]\n"
                    "       gemma4 bench --membw [-t THREADS]   (memory read bandwidth: the decode ceiling)\n"
                    "       gemma4 bench -m MODEL [--mmproj FILE] --media   (280-token image, 30 s audio)\n"
                    "       gemma4 bench --tokenizer tokenizer.json|FILE.gguf [--text FILE]\n");
@@ -160,6 +160,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "-n")) { if (!cli_int(a, v, 0, 1 << 20, &n_gen)) return 2; i++; }
         else if (!strcmp(a, "-t")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else if (!strcmp(a, "--kv-type")) { if (!cli_kv_type(v, &kv_f16)) return 2; i++; }
+        else if (!strcmp(a, "--q8-act")) q8_act = 1;
         else if (!strcmp(a, "-r")) { if (!cli_int(a, v, 1, 1000, &reps)) return 2; i++; }
         else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); return 2; }
     }
@@ -182,7 +183,7 @@ int cmd_bench(int argc, char **argv) {
     }
     long n_ctx = media ? 751 : G4_MAX(n_prompt, n_gen) + 1;
     g4_ctx_params cp = {.n_ctx = (int)G4_MIN(n_ctx, cf->n_ctx_train), .n_batch = media ? 750 : 512, .n_threads = (int)threads,
-                        .kv_f16 = kv_f16};
+                        .kv_f16 = kv_f16, .q8_act = q8_act};
     g4_ctx *c;
     if (g4_ctx_new(&c, m, &cp, err)) { fprintf(stderr, "error: %s\n", err); g4_model_free(m); return 1; }
     float *logits = malloc(sizeof(float) * (size_t)cf->n_vocab);

@@ -52,6 +52,7 @@ static void chat_usage(FILE *f) {
             "  -n, --n-predict N       at most N tokens per answer (default -1: until the end of the turn)\n"
             "  -t, --threads N         CPU threads (default 2)\n"
             "  --kv-type f32|f16       K/V cache element type (default f32; f16 halves its memory)\n"
+            "  --q8-act                8-bit activations in q8_0/q4_0 decode matmuls (as llama.cpp; not exact)\n"
             "  -c, --ctx-size N        context length (default 4096 or the model's, if smaller)\n"
             CLI_SAMPLER_USAGE
             "  --verbose               load time, per-turn speed and a check of the cache against the\n"
@@ -338,7 +339,7 @@ static char *trim(char *s) {
 int cmd_chat(int argc, char **argv) {
     const char *model_path = NULL;
     long threads = 2;
-    int kv_f16 = 0;
+    int kv_f16 = 0, q8_act = 0;
     chat c = {.n_predict = -1, .show_thoughts = 1};
     g4_sampler_params_default(&c.sp);
     for (int i = 1; i < argc; i++) {
@@ -352,6 +353,7 @@ int cmd_chat(int argc, char **argv) {
         else if (OPT("-n", "--n-predict")) { if (!cli_int(a, v, -1, 1 << 24, &c.n_predict)) return 2; i++; }
         else if (OPT("-t", "--threads")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else if (!strcmp(a, "--kv-type")) { if (!cli_kv_type(v, &kv_f16)) return 2; i++; }
+        else if (!strcmp(a, "--q8-act")) q8_act = 1;
         else if (OPT("-c", "--ctx-size")) { if (!cli_int(a, v, 1, 1 << 24, &c.n_ctx)) return 2; i++; }
         else if ((so = cli_sampler_opt(argc, argv, &i, &c.sp)) != 0) { if (so < 0) return 2; }
         else if (!strcmp(a, "--verbose")) c.verbose = c.stats = 1;
@@ -381,7 +383,7 @@ int cmd_chat(int argc, char **argv) {
         g4_free(ids);
     }
     if (c.n_ctx == 0) c.n_ctx = G4_MIN(4096, cf->n_ctx_train);
-    g4_ctx_params cp = {.n_ctx = (int)c.n_ctx, .n_batch = 512, .n_threads = (int)threads, .kv_f16 = kv_f16};
+    g4_ctx_params cp = {.n_ctx = (int)c.n_ctx, .n_batch = 512, .n_threads = (int)threads, .kv_f16 = kv_f16, .q8_act = q8_act};
     if (g4_ctx_new(&c.ctx, c.m, &cp, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
     c.logits = malloc(sizeof(float) * (size_t)cf->n_vocab);
     if (!c.logits) { fprintf(stderr, "error: out of memory\n"); goto out; }

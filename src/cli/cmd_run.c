@@ -34,6 +34,7 @@ static void run_usage(FILE *f) {
             "  -n, --n-predict N       tokens to generate (default 64)\n"
             "  -t, --threads N         CPU threads (default 2)\n"
             "  --kv-type f32|f16       K/V cache element type (default f32; f16 halves its memory)\n"
+            "  --q8-act                8-bit activations in q8_0/q4_0 decode matmuls (as llama.cpp; not exact)\n"
             "  -c, --ctx-size N        context length (default 4096 or the model's, if smaller)\n"
             CLI_SAMPLER_USAGE
             "  --ignore-eos            don't stop at the model's end-of-turn ids\n"
@@ -48,7 +49,7 @@ int cmd_run(int argc, char **argv) {
     g4_mm_item *items = NULL;
     int n_items = 0, max_block = 0;
     long n_predict = 64, threads = 2, n_ctx = 0;
-    int kv_f16 = 0;
+    int kv_f16 = 0, q8_act = 0;
     int verbose = 0, ignore_eos = 0, verbose_prompt = 0;
     const char *logits_out = NULL;
     cli_prompt_opts po = {0};
@@ -75,6 +76,7 @@ int cmd_run(int argc, char **argv) {
         else if (OPT("-n", "--n-predict")) { if (!cli_int(a, v, 0, 1 << 24, &n_predict)) return 2; i++; }
         else if (OPT("-t", "--threads")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else if (!strcmp(a, "--kv-type")) { if (!cli_kv_type(v, &kv_f16)) return 2; i++; }
+        else if (!strcmp(a, "--q8-act")) q8_act = 1;
         else if (OPT("-c", "--ctx-size")) { if (!cli_int(a, v, 1, 1 << 24, &n_ctx)) return 2; i++; }
         else if ((so = cli_sampler_opt(argc, argv, &i, &sp)) != 0) { if (so < 0) return 2; }
         else if ((so = cli_media_opt(argc, argv, &i, &md)) != 0) { if (so < 0) return 2; }
@@ -144,7 +146,7 @@ int cmd_run(int argc, char **argv) {
     }
     /* an image or video frame must fit one batch: its soft tokens attend to each other */
     g4_ctx_params cp = {.n_ctx = (int)n_ctx, .n_batch = G4_MIN((int)n_ctx, G4_MAX(512, max_block)), .n_threads = (int)threads,
-                        .kv_f16 = kv_f16};
+                        .kv_f16 = kv_f16, .q8_act = q8_act};
     if (g4_ctx_new(&ctx, m, &cp, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
     smp = g4_sampler_new(&sp, cf->n_vocab);
     logits = malloc(sizeof(float) * (size_t)cf->n_vocab);

@@ -29,6 +29,7 @@ static void serve_usage(FILE *f) {
             "  -c, --ctx N             context positions per sequence (default 4096 or the model's)\n"
             "  -t, --threads N         CPU threads (default 2)\n"
             "  --kv-type f32|f16       K/V cache element type (default f32; f16 halves its memory)\n"
+            "  --q8-act                8-bit activations in q8_0/q4_0 decode matmuls (as llama.cpp; not exact)\n"
             "  --max-queue N           requests waiting for a sequence before 503 (default 16)\n"
             "  --media-dir DIR         allow image/audio/video parts to name local files under DIR\n"
             "  --max-body BYTES        largest request body (default 33554432 = 32 MiB)\n"
@@ -44,7 +45,7 @@ int cmd_serve(int argc, char **argv) {
     const char *model = NULL, *mmproj = NULL, *host = "127.0.0.1", *api_key = getenv("GEMMA4_API_KEY"),
                *media_dir = NULL;
     long port = 8080, parallel = 1, n_ctx = 0, threads = 2, max_queue = 16, max_body = 32L << 20, read_timeout = 30;
-    int kv_f16 = 0;
+    int kv_f16 = 0, q8_act = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define OPT(s, l) (!strcmp(a, s) || !strcmp(a, l))
@@ -59,6 +60,7 @@ int cmd_serve(int argc, char **argv) {
         else if (OPT("-c", "--ctx")) { if (!cli_int(a, v, 1, 1 << 24, &n_ctx)) return 2; i++; }
         else if (OPT("-t", "--threads")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else if (!strcmp(a, "--kv-type")) { if (!cli_kv_type(v, &kv_f16)) return 2; i++; }
+        else if (!strcmp(a, "--q8-act")) q8_act = 1;
         else if (!strcmp(a, "--max-queue")) { if (!cli_int(a, v, 0, 1 << 20, &max_queue)) return 2; i++; }
         else if (!strcmp(a, "--max-body")) { if (!cli_int(a, v, 1024, 1L << 31, &max_body)) return 2; i++; }
         else if (!strcmp(a, "--read-timeout")) { if (!cli_int(a, v, 1, 86400, &read_timeout)) return 2; i++; }
@@ -81,7 +83,7 @@ int cmd_serve(int argc, char **argv) {
     g4_engine *e = NULL;
     g4_engine_params ep = {.model_path = model, .mmproj_path = mmproj, .n_parallel = (int)parallel,
                            .n_ctx = (int)n_ctx, .n_threads = (int)threads, .max_queue = (int)max_queue,
-                           .kv_f16 = kv_f16};
+                           .kv_f16 = kv_f16, .q8_act = q8_act};
     if (g4_engine_new(&e, &ep, err)) { fprintf(stderr, "error: %s\n", err); return 1; }
     char path[PATH_MAX], *id; /* the model's name: its file or directory name */
     snprintf(path, sizeof path, "%s", model);

@@ -62,8 +62,10 @@ typedef struct {
     void *ctx;
 } g4_backend;
 
-/* The CPU backend with its own thread pool of n_threads (>= 1). */
-g4_status g4_backend_cpu_new(g4_backend *be, int n_threads, char *err);
+/* The CPU backend with its own thread pool of n_threads (>= 1).  int8_act: matmuls of a few tokens on
+ * q8_0/q4_0 weights quantize the activations to 8 bits and use integer dot products (qdot.h; faster, within
+ * half an activation step of the f32 result); 0 keeps them in f32. */
+g4_status g4_backend_cpu_new(g4_backend *be, int n_threads, int int8_act, char *err);
 static inline void g4_backend_free(g4_backend *be) { if (be->iface) be->iface->free(be->ctx); be->iface = NULL; }
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "qdot.h"
 #include "quant.h"
 #include "threads.h"
 
@@ -19,12 +20,15 @@ typedef struct {
     int nth;
     float *scratch;        /* per thread: SCRATCH_PER_THREAD(scratch_n) floats (dequantized, interleaved rows) */
     int64_t scratch_n;
+    int int8_act;          /* few-token matmuls on q8_0/q4_0 weights quantize the activations (qdot.h) */
+    g4_block_q8x *xq;      /* those activations: G4_MULTI_MAX rows of scratch_n / 32 blocks */
 } cpu_ctx;
 
 static void cpu_free(void *vctx) {
     cpu_ctx *c = vctx;
     g4_pool_free(c->pool);
     g4_free(c->scratch);
+    g4_free(c->xq);
     g4_free(c);
 }
 
@@ -119,20 +123,58 @@ static void matmul_worker(void *arg, int ith, int nth) {
     }
 }
 
+/* The integer path: each thread's rows against all n_tok quantized activation rows, G4_QDOT_MAX_NT at a time. */
+typedef struct {
+    const g4_tensor *w;
+    g4_qdot_fn dot;
+    const g4_block_q8x *xq;
+    int n_tok;
+    float *y;
+} qmatmul_job;
+
+static void qmatmul_worker(void *arg, int ith, int nth) {
+    qmatmul_job *j = arg;
+    const int64_t n_in = j->w->ne[0], n_out = j->w->ne[1], nb = n_in / G4_QK8X;
+    const size_t row_bytes = g4_row_size(j->w->type, n_in);
+    int64_t r0, r1;
+    g4_split(n_out, ith, nth, &r0, &r1);
+    const uint8_t *base = j->w->data;
+    for (int64_t r = r0; r < r1; r++)
+        for (int t = 0; t < j->n_tok; t += G4_QDOT_MAX_NT)
+            j->dot(base + (size_t)r * row_bytes, j->xq + t * nb, nb, G4_MIN(G4_QDOT_MAX_NT, j->n_tok - t), n_in,
+                   j->y + (int64_t)t * n_out + r, n_out);
+}
+
 static void cpu_matmul(void *vctx, const g4_tensor *w, const float *x, int n_tok, float *y) {
     cpu_ctx *c = vctx;
+    const int64_t n_in = w->ne[0];
+    g4_qdot_fn qdot = c->int8_act && n_tok <= G4_MULTI_MAX ? g4_type_qdot(w->type) : NULL;
+    if (qdot && c->xq && n_in <= c->scratch_n && n_in % G4_QK8X == 0) {
+        for (int t = 0; t < n_tok; t++) g4_quantize_q8x(x + t * n_in, c->xq + t * (n_in / G4_QK8X), n_in);
+        qmatmul_job q = {w, qdot, c->xq, n_tok, y};
+        g4_pool_run(c->pool, qmatmul_worker, &q);
+        return;
+    }
     matmul_job j = {c, w, x, n_tok, y};
     g4_pool_run(c->pool, matmul_worker, &j);
 }
 
-/* Scratch for dequantized rows of up to max_row elements, per thread (prefill fast path). */
+/* Scratch for dequantized rows of up to max_row elements, per thread (prefill fast path), and room for
+ * G4_MULTI_MAX quantized activation rows of that length. */
 static g4_status cpu_reserve(void *vctx, int64_t max_row) {
     cpu_ctx *c = vctx;
     if (max_row <= c->scratch_n) return G4_OK;
     float *s = g4_malloc((size_t)c->nth * (size_t)SCRATCH_PER_THREAD(max_row) * sizeof(float));
-    if (!s) return G4_ENOMEM;
+    g4_block_q8x *xq = g4_malloc((size_t)G4_MULTI_MAX * (size_t)(max_row / G4_QK8X + 1) * sizeof *xq);
+    if (!s || !xq) {
+        g4_free(s);
+        g4_free(xq);
+        return G4_ENOMEM;
+    }
     g4_free(c->scratch);
+    g4_free(c->xq);
     c->scratch = s;
+    c->xq = xq;
     c->scratch_n = max_row;
     return G4_OK;
 }
@@ -348,11 +390,12 @@ static const g4_backend_iface cpu_iface = {
     .sync = NULL,
 };
 
-g4_status g4_backend_cpu_new(g4_backend *be, int n_threads, char *err) {
+g4_status g4_backend_cpu_new(g4_backend *be, int n_threads, int int8_act, char *err) {
     if (n_threads < 1 || n_threads > 1024) return g4_errf(err, G4_EINVAL, "threads: %d out of range (1..1024)", n_threads);
     cpu_ctx *c = g4_calloc(1, sizeof *c);
     if (!c) return g4_errf(err, G4_ENOMEM, "cpu backend: out of memory");
     c->nth = n_threads;
+    c->int8_act = int8_act;
     c->pool = g4_pool_new(n_threads);
     if (!c->pool) { g4_free(c); return g4_errf(err, G4_ENOMEM, "cpu backend: cannot start %d threads", n_threads); }
     be->iface = &cpu_iface;

@@ -44,7 +44,6 @@
 
 #define G4_VIDEO_DEFAULT_FRAMES 32
 #define G4_VIDEO_MAX_SIDE 16384
-#define G4_VIDEO_MAX_PIXELS ((int64_t)8192 * 4320)      /* one frame: 8K UHD */
 #define G4_VIDEO_MAX_OUT_BYTES ((int64_t)2 << 30)        /* all returned frames together */
 #define G4_VIDEO_MAX_PACKETS ((int64_t)20 * 1000 * 1000) /* index entries of the scan */
 
@@ -342,7 +341,7 @@ static g4_status g4_vdec_run(g4_vdec *d, g4_video *v, const g4_video_params *p, 
     char eb[128];
     AVFormatContext *fmt = d->in->fmt;
     const char *name = d->in->name;
-    g4_video_params defp = {0, 0, 0};
+    g4_video_params defp = {0};
     if (!p) p = &defp;
     if (p->num_frames < 0 || p->max_frames < 0 || !(p->fps >= 0) || isinf(p->fps))
         return g4_errf(err, G4_EINVAL, "%s: bad video params (num_frames %d, fps %g, max_frames %d)", name,
@@ -365,10 +364,10 @@ static g4_status g4_vdec_run(g4_vdec *d, g4_video *v, const g4_video_params *p, 
     if (tb.num <= 0 || tb.den <= 0)
         return g4_errf(err, G4_EFORMAT, "%s: bad video time base (got %d/%d)", name, tb.num, tb.den);
     d->w = d->st->codecpar->width, d->h = d->st->codecpar->height;
-    if (d->w <= 0 || d->h <= 0 || d->w > G4_VIDEO_MAX_SIDE || d->h > G4_VIDEO_MAX_SIDE ||
-        (int64_t)d->w * d->h > G4_VIDEO_MAX_PIXELS)
+    int64_t max_px = p->max_pixels > 0 ? G4_MIN(p->max_pixels, G4_VIDEO_MAX_PIXELS) : G4_VIDEO_MAX_PIXELS;
+    if (d->w <= 0 || d->h <= 0 || d->w > G4_VIDEO_MAX_SIDE || d->h > G4_VIDEO_MAX_SIDE || (int64_t)d->w * d->h > max_px)
         return g4_errf(err, G4_EUNSUPPORTED, "%s: video size not supported (got %dx%d, want <= %d px a side, %lld px)",
-                       name, d->w, d->h, G4_VIDEO_MAX_SIDE, (long long)G4_VIDEO_MAX_PIXELS);
+                       name, d->w, d->h, G4_VIDEO_MAX_SIDE, (long long)max_px);
     if (g4_vdec_rotation(d->st, &d->rot) < 0) return g4_errf(err, G4_EUNSUPPORTED, "%s: unexpected rotation", name);
     double fps_header = av_q2d(d->st->r_frame_rate);
 
@@ -386,6 +385,7 @@ static g4_status g4_vdec_run(g4_vdec *d, g4_video *v, const g4_video_params *p, 
     int r = avcodec_parameters_to_context(d->cc, d->st->codecpar);
     if (r < 0) return g4_errf(err, G4_EFORMAT, "%s: bad codec parameters (%s)", name, g4_av_errstr(r, eb, sizeof eb));
     d->cc->thread_count = 1;
+    d->cc->max_pixels = max_px; /* also refuses a stream that grows its frames after the header */
     d->cc->pkt_timebase = tb;
     r = avcodec_open2(d->cc, codec, NULL);
     if (r < 0)

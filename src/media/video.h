@@ -23,7 +23,12 @@ typedef struct {
     int num_frames;  /* frames to sample uniformly (0 = the reference default, 32) */
     double fps;      /* > 0: sample at this rate instead of num_frames (like the processor's `fps`) */
     int max_frames;  /* > 0: cap on the frames taken */
+    int64_t max_pixels; /* > 0: refuse frames larger than this (default and ceiling: G4_VIDEO_MAX_PIXELS) */
 } g4_video_params;
+
+/* One frame at most 4096x2304 (UHD and DCI 4K).  A decoder keeps up to ~20 frames (references, pool),
+ * at up to 6 bytes a pixel for 16-bit 4:4:4, so this bounds a video decode near 1 GiB. */
+#define G4_VIDEO_MAX_PIXELS ((int64_t)4096 * 2304)
 
 g4_status g4_video_decode(g4_video *out, const uint8_t *buf, size_t n, const char *name, const g4_video_params *p,
                           char *err);

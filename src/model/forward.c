@@ -44,7 +44,7 @@ g4_status g4_ctx_new(g4_ctx **out, const g4_model *m, const g4_ctx_params *pin, 
     if (!c) return g4_errf(err, G4_ENOMEM, "context: out of memory");
     c->model = m;
     c->p = p;
-    g4_status st = g4_backend_cpu_new(&c->be, p.n_threads, err);
+    g4_status st = g4_backend_cpu_new(&c->be, p.n_threads, p.q8_act, err);
     if (st) { g4_free(c); return st; }
     const int64_t B = p.n_batch, hdm = max_head_dim(cf);
     int64_t max_row = G4_MAX(G4_MAX((int64_t)cf->d_model, (int64_t)cf->d_ff), (int64_t)cf->n_head * hdm);

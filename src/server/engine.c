@@ -284,7 +284,7 @@ g4_status g4_engine_new(g4_engine **out, const g4_engine_params *p, char *err) {
     e->logits = g4_malloc(sizeof(float) * (size_t)c->n_vocab * (size_t)e->n_slots);
     if (!e->slots || !e->logits) { st = g4_errf(err, G4_ENOMEM, "engine: out of memory"); goto fail; }
     g4_ctx_params cp = {.n_ctx = e->n_ctx, .n_batch = G4_MAX(e->n_slots, 512), .n_threads = p->n_threads > 0 ? p->n_threads : 1,
-                          .kv_f16 = p->kv_f16};
+                          .kv_f16 = p->kv_f16, .q8_act = p->q8_act};
     for (int i = 0; i < e->n_slots; i++) {
         if ((st = g4_ctx_new(&e->slots[i].ctx, e->m, &cp, err))) goto fail;
         e->slots[i].cache = g4_malloc(sizeof(int) * (size_t)e->n_ctx);

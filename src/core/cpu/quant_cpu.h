@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "../qdot.h"
+
 /* The 12 scale bytes of q4_K/q5_K: eight 6-bit scales sc[] and eight 6-bit mins mn[]. */
 static inline void g4_kscales(const uint8_t *s, uint8_t sc[8], uint8_t mn[8]) {
     for (int j = 0; j < 4; j++) {
@@ -41,6 +43,10 @@ void g4_to_f32_q8_0_avx2(const void *src, float *dst, int64_t n);
 void g4_to_f32_q4_0_avx2(const void *src, float *dst, int64_t n);
 void g4_to_f32_bf16_avx2(const void *src, float *dst, int64_t n);
 void g4_to_f32_f16_avx2(const void *src, float *dst, int64_t n);
+/* integer dots (qdot_avx2.c) */
+void g4_quantize_q8x_avx2(const float *x, g4_block_q8x *out, int64_t n);
+void g4_qdot_q8_0_avx2(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
+void g4_qdot_q4_0_avx2(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 #endif
 
 #if defined(__aarch64__)

@@ -1,0 +1,122 @@
+/* qdot_avx2.c -- AVX2 integer dots (qdot.h): the activation quantizer, and q8_0/q4_0 weight rows against
+ * 1-4 quantized activation rows at once.
+ *
+ * Per 32-weight block: the weights become 32 signed bytes in one register (q4_0: the 16 packed bytes and
+ * the same shifted right by 4, masked to nibbles, minus 8), vpmaddubsw multiplies their absolute values
+ * by the activation bytes carrying the weights' signs and adds pairs (no overflow: 128*127*2 fits int16),
+ * vpmaddwd by ones widens to 8 int32 sums, one convert and one FMA with dw * d add the block to the
+ * token's accumulator.  The weight block is unpacked once for all tokens of the call.  Blocks alternate
+ * between two accumulators per token (latency), in the same order for every nt, so each token's result
+ * does not depend on how many tokens share the call.
+ *
+ * Measured on the 2-core EPYC (L2-resident 3840-wide rows, one thread): q4_0 ~7.4 GB/s of weights for one
+ * token, about what the f32 kernel reaches, 1.26x the f32 path for 4 tokens; per-token work (sign,
+ * multiply-add, widen, convert, scale) dominates.  Repacked rows (several rows interleaved, so one
+ * vpmaddwd yields sums for 8 rows) are the next step.
+ */
+#include "core/cpu/quant_cpu.h"
+
+#ifdef G4_HAVE_AVX2_KERNELS
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "core/quant.h"
+
+#define G4_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define G4_AVX2_INLINE __attribute__((target("avx2,fma,f16c"), always_inline)) static inline
+
+G4_AVX2_INLINE float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+G4_AVX2_INLINE float hmax8(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+G4_AVX2 void g4_quantize_q8x_avx2(const float *x, g4_block_q8x *out, int64_t n) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256i lim = _mm256_set1_epi8(-127);
+    const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (int64_t b = 0; b < n / G4_QK8X; b++, x += G4_QK8X) {
+        __m256 v[4], m = _mm256_setzero_ps();
+        for (int k = 0; k < 4; k++) {
+            v[k] = _mm256_loadu_ps(x + 8 * k);
+            __m256 a = _mm256_andnot_ps(sign, v[k]);
+            a = _mm256_and_ps(a, _mm256_cmp_ps(a, a, _CMP_ORD_Q)); /* NaN counts as 0, like fmaxf */
+            m = _mm256_max_ps(m, a);
+        }
+        const float amax = hmax8(m);
+        const float d = amax >= G4_Q8X_TINY ? amax / 127.0f : 0.0f, id = d != 0.0f ? 127.0f / amax : 0.0f;
+        const __m256 vid = _mm256_set1_ps(id);
+        __m256i i[4];
+        for (int k = 0; k < 4; k++) i[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[k], vid)); /* NaN: INT_MIN */
+        __m256i q = _mm256_packs_epi16(_mm256_packs_epi32(i[0], i[1]), _mm256_packs_epi32(i[2], i[3]));
+        q = _mm256_max_epi8(_mm256_permutevar8x32_epi32(q, perm), lim);
+        _mm256_storeu_si256((__m256i *)(void *)out[b].q, q);
+        out[b].d = d;
+    }
+}
+
+G4_AVX2_INLINE float ld_f16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/* 8 int32 sums of 4 byte products each: unsigned u times signed s */
+G4_AVX2_INLINE __m256 dot_us(__m256i u, __m256i s) {
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+}
+
+/* One row (q8_0 when q4 == 0, q4_0 when 1) against NT activation rows; NT is a constant after inlining. */
+G4_AVX2_INLINE void qdot_rows(const uint8_t *w, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y,
+                              int64_t ldy, const int NT, const int q4) {
+    const size_t bs = q4 ? sizeof(g4_block_q4_0) : sizeof(g4_block_q8_0);
+    const __m256i m4 = _mm256_set1_epi8(15), e8 = _mm256_set1_epi8(8);
+    __m256 acc[2][G4_QDOT_MAX_NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) acc[0][t] = acc[1][t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++, w += bs) {
+        const int a = (int)(b & 1);
+        const float dw = ld_f16(w);
+        __m256i sgn;
+        if (q4) {
+            const __m128i p = _mm_loadu_si128((const __m128i *)(const void *)(w + 2));
+            sgn = _mm256_sub_epi8(_mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(p, 4), p), m4), e8);
+        } else {
+            sgn = _mm256_loadu_si256((const __m256i *)(const void *)(w + 2));
+        }
+        const __m256i u = _mm256_abs_epi8(sgn);
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; t++) {
+            const g4_block_q8x *xb = x + t * ldx + b;
+            const __m256i s = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(const void *)xb->q), sgn);
+            acc[a][t] = _mm256_fmadd_ps(dot_us(u, s), _mm256_set1_ps(dw * xb->d), acc[a][t]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) y[t * ldy] = hsum8(_mm256_add_ps(acc[0][t], acc[1][t]));
+}
+
+#define G4_QDOT_AVX2(name, q4)                                                                             \
+    G4_AVX2 void name(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,    \
+                      int64_t ldy) {                                                                       \
+        const int64_t nb = n / G4_QK8X;                                                                    \
+        switch (nt) {                                                                                      \
+        case 1: qdot_rows(row, x, ldx, nb, y, ldy, 1, q4); break;                                         \
+        case 2: qdot_rows(row, x, ldx, nb, y, ldy, 2, q4); break;                                         \
+        case 3: qdot_rows(row, x, ldx, nb, y, ldy, 3, q4); break;                                         \
+        default: qdot_rows(row, x, ldx, nb, y, ldy, 4, q4); break;                                        \
+        }                                                                                                  \
+    }
+G4_QDOT_AVX2(g4_qdot_q8_0_avx2, 0)
+G4_QDOT_AVX2(g4_qdot_q4_0_avx2, 1)
+
+#endif

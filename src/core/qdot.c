@@ -1,0 +1,102 @@
+/* qdot.c -- activation quantizer and integer row dots (see qdot.h): the portable scalar versions, which
+ * the tests hold the SIMD ones to, and the once-per-process choice of kernel. */
+#include "qdot.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "cpu/quant_cpu.h"
+#include "quant.h"
+#include "types.h"
+
+void g4_quantize_q8x_ref(const float *x, g4_block_q8x *out, int64_t n) {
+    for (int64_t b = 0; b < n / G4_QK8X; b++, x += G4_QK8X) {
+        float amax = 0.0f;
+        for (int i = 0; i < G4_QK8X; i++) amax = fmaxf(amax, fabsf(x[i])); /* fmaxf drops NaN */
+        const float d = amax >= G4_Q8X_TINY ? amax / 127.0f : 0.0f, id = d != 0.0f ? 127.0f / amax : 0.0f;
+        for (int i = 0; i < G4_QK8X; i++) {
+            const float v = x[i] * id;
+            out[b].q[i] = (int8_t)(v >= 127.0f ? 127 : v > -127.0f ? (int)nearbyintf(v) : -127); /* NaN: -127 */
+        }
+        out[b].d = d;
+    }
+}
+
+static inline float f16_at(const uint8_t *p) {
+    g4_f16 h;
+    memcpy(&h, p, 2);
+    return g4_f16_to_f32(h);
+}
+
+/* Blocks summed in two interleaved accumulators (even and odd blocks), added at the end. */
+static float qdot1_q8_0_ref(const uint8_t *w, const g4_block_q8x *x, int64_t nb) {
+    float acc[2] = {0.0f, 0.0f};
+    for (int64_t b = 0; b < nb; b++, w += sizeof(g4_block_q8_0)) {
+        const int8_t *q = (const int8_t *)(w + 2);
+        int32_t s = 0;
+        for (int i = 0; i < G4_QK8X; i++) s += (int32_t)q[i] * x[b].q[i];
+        acc[b & 1] += f16_at(w) * x[b].d * (float)s;
+    }
+    return acc[0] + acc[1];
+}
+
+static float qdot1_q4_0_ref(const uint8_t *w, const g4_block_q8x *x, int64_t nb) {
+    float acc[2] = {0.0f, 0.0f};
+    for (int64_t b = 0; b < nb; b++, w += sizeof(g4_block_q4_0)) {
+        const uint8_t *q = w + 2;
+        int32_t s = 0;
+        for (int i = 0; i < 16; i++) s += ((q[i] & 15) - 8) * x[b].q[i] + ((q[i] >> 4) - 8) * x[b].q[i + 16];
+        acc[b & 1] += f16_at(w) * x[b].d * (float)s;
+    }
+    return acc[0] + acc[1];
+}
+
+#define G4_QDOT_REF(name, one)                                                                     \
+    static void name(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, \
+                     int64_t ldy) {                                                                \
+        for (int t = 0; t < nt; t++) y[t * ldy] = one(row, x + t * ldx, n / G4_QK8X);              \
+    }
+G4_QDOT_REF(qdot_q8_0_ref, qdot1_q8_0_ref)
+G4_QDOT_REF(qdot_q4_0_ref, qdot1_q4_0_ref)
+
+static const g4_qdot_fn g4_qdot_refs[G4_TYPE_COUNT] = {
+    [G4_TYPE_Q8_0] = qdot_q8_0_ref,
+    [G4_TYPE_Q4_0] = qdot_q4_0_ref,
+};
+
+typedef struct {
+    g4_qdot_fn dot[G4_TYPE_COUNT];
+    void (*quantize)(const float *x, g4_block_q8x *out, int64_t n);
+} g4_qdot_kernels;
+
+static pthread_once_t g4_qdot_once = PTHREAD_ONCE_INIT;
+static g4_qdot_kernels g4_qdot_sel; /* written once, under pthread_once */
+
+static void g4_qdot_select(void) {
+    g4_qdot_sel.quantize = g4_quantize_q8x_ref;
+#ifdef G4_HAVE_AVX2_KERNELS
+    if (g4_cpu_has_avx2()) {
+        g4_qdot_sel.quantize = g4_quantize_q8x_avx2;
+        g4_qdot_sel.dot[G4_TYPE_Q8_0] = g4_qdot_q8_0_avx2;
+        g4_qdot_sel.dot[G4_TYPE_Q4_0] = g4_qdot_q4_0_avx2;
+    }
+#endif
+}
+
+static const g4_qdot_kernels *g4_qdot_get(void) {
+    pthread_once(&g4_qdot_once, g4_qdot_select);
+    return &g4_qdot_sel;
+}
+
+void g4_quantize_q8x(const float *x, g4_block_q8x *out, int64_t n) { g4_qdot_get()->quantize(x, out, n); }
+
+g4_qdot_fn g4_type_qdot(int type) {
+    if (type < 0 || type >= G4_TYPE_COUNT) return NULL;
+    return g4_qdot_get()->dot[type];
+}
+
+g4_qdot_fn g4_type_qdot_ref(int type) {
+    if (type < 0 || type >= G4_TYPE_COUNT) return NULL;
+    return g4_qdot_refs[type];
+}

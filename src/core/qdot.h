@@ -1,0 +1,46 @@
+/* qdot.h -- integer dot products: weight rows of a quantized type against activations quantized to 8 bits.
+ *
+ * Why: a decode step reads every weight once; turning 4-bit weights into floats costs more instructions
+ * than the memory system leaves time for.  Quantizing the activation vector once per matmul (32 values
+ * per block, one f32 scale, round to nearest) lets the weights stay integers: byte products summed in
+ * int32, one float multiply per 32 weights (llama.cpp computes q4_0 and q8_0 this way).  The price is the
+ * activation's rounding error, at most half a step (d/2) per element, so results are close to, not equal
+ * to, the f32 path: it is opt-in (g4_ctx_params.q8_act, --q8-act).
+ *
+ * Arithmetic, per 32-element block b of a row (dw: the weight block's scale, d: the activation's):
+ *   dot = sum_b (dw * d) * I_b      I_b = sum w_q * x_q, exact in int32 (q4_0: w_q = nibble - 8)
+ * The quantizer gives the same bytes on every ISA (scale = amax / 127, q = round-half-even(x * 127/amax)
+ * clamped to +-127; NaN becomes -127; blocks below G4_Q8X_TINY become 0).  The SIMD and scalar dots sum the blocks in different orders and
+ * agree to f32 rounding.  Every multi-token kernel gives each token exactly what the one-token kernel does.
+ */
+#ifndef G4_QDOT_H
+#define G4_QDOT_H
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define G4_QK8X 32
+#define G4_Q8X_TINY 1e-30f /* a block whose largest |x| is below this quantizes to zeros (127/amax would overflow) */
+
+typedef struct {
+    float d;               /* scale: x ~ d * q */
+    int8_t q[G4_QK8X];     /* |q| <= 127 */
+} g4_block_q8x;
+static_assert(sizeof(g4_block_q8x) == 36, "q8x block");
+
+/* n a multiple of 32 */
+void g4_quantize_q8x(const float *x, g4_block_q8x *out, int64_t n);
+void g4_quantize_q8x_ref(const float *x, g4_block_q8x *out, int64_t n);
+
+/* y[t * ldy] = row . x_t for t < nt (1 <= nt <= G4_QDOT_MAX_NT), x_t = x + t * ldx blocks, n elements. */
+#define G4_QDOT_MAX_NT 4
+typedef void (*g4_qdot_fn)(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,
+                           int64_t ldy);
+
+/* The integer kernel for weights of this type on this CPU, or NULL (type without one, or no SIMD kernel:
+ * the f32 path is faster than the scalar integer one).  g4_type_qdot_ref: the portable scalar version. */
+g4_qdot_fn g4_type_qdot(int type);
+g4_qdot_fn g4_type_qdot_ref(int type);
+
+#endif
