@@ -7,10 +7,14 @@
  * prober as a file-name hint, as torchcodec's path-based open does, so weakly-signed formats probe
  * the same way.
  *
- * Logging: FFmpeg prints warnings to stderr through a process-wide log level.  The library must not
- * print, so g4_av_quiet() sets that level to AV_LOG_QUIET, once, under pthread_once.  This is the one
- * piece of global state the media code touches; it is idempotent and FFmpeg offers no per-context
- * alternative.  (torchcodec does the same in set_ffmpeg_log_level.)
+ * Process-wide FFmpeg settings, made once under pthread_once by g4_av_quiet():
+ *  - logging: FFmpeg prints warnings to stderr through a global log level; the library must not print,
+ *    so the level is AV_LOG_QUIET (torchcodec does the same in set_ffmpeg_log_level);
+ *  - the largest single allocation, 1 GiB instead of FFmpeg's 2 GiB: a few bytes of crafted header can
+ *    ask a demuxer for a 2 GiB zeroed table (found by fuzz_audio).  The largest buffer a valid input
+ *    needs here is a frame: 4096x2304 video or a 100-Mpixel image at 8 bytes a pixel, under 1 GiB.
+ * These are the only global state the media code touches; both are idempotent and FFmpeg offers no
+ * per-context alternative.
  */
 #include "ffmpeg_io.h"
 
@@ -28,7 +32,12 @@
 #define G4_AVIO_BUF 65536
 
 static pthread_once_t g4_av_once = PTHREAD_ONCE_INIT;
-static void g4_av_quiet_once(void) { av_log_set_level(AV_LOG_QUIET); }
+#define G4_AV_MAX_ALLOC ((size_t)1 << 30)
+
+static void g4_av_quiet_once(void) {
+    av_log_set_level(AV_LOG_QUIET);
+    av_max_alloc(G4_AV_MAX_ALLOC);
+}
 void g4_av_quiet(void) { pthread_once(&g4_av_once, g4_av_quiet_once); }
 
 const char *g4_av_errstr(int code, char *buf, size_t n) {

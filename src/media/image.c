@@ -15,6 +15,7 @@
  * before any pixel is decoded.
  */
 #include "image.h"
+#include "ffmpeg_io.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -528,7 +529,7 @@ static g4_status decode_ffmpeg(g4_image *out, const uint8_t *buf, size_t n, cons
     if (!ifmt)
         return g4_errf(err, G4_EFORMAT, "%s: unknown image format (want PNG, JPEG, WebP, GIF, BMP, TIFF, PNM or QOI)", name);
 
-    av_log_set_level(AV_LOG_QUIET); /* FFmpeg logs to stderr by default; the library never prints */
+    g4_av_quiet(); /* FFmpeg's process-wide settings: no logging, bounded allocations */
     g4_status st = G4_EFORMAT;
     const char *why = "cannot decode";
     mem_io mio = {buf, n, 0};
