@@ -45,6 +45,10 @@ typedef struct g4_sampler g4_sampler;
 /* A GGUF file (llama.cpp's gemma4 layout) or a Hugging Face directory (config.json + safetensors). */
 g4_status g4_model_load(g4_model **out, const char *path, char *err);
 void g4_model_free(g4_model *m);
+/* For contexts with q8_act: repack the model's q4_0 matrices into the integer kernels' layout (as much
+ * memory again as those weights; the file's pages for them are released as each is packed, so resident
+ * memory stays about the same).  Call once after loading, before creating contexts. */
+g4_status g4_model_pack_q8(g4_model *m, char *err);
 int g4_model_n_vocab(const g4_model *m);
 int g4_model_n_ctx_train(const g4_model *m);
 /* 1 if generation should stop at this token (the model's end-of-turn ids). */

@@ -43,6 +43,8 @@ static int read_fixture(const char *dir, int *ids, int *n_decode, int *greedy, i
 }
 
 static int g_q8_act; /* contexts use 8-bit activations (g4_ctx_params.q8_act) */
+static int g_pack;   /* models get g4_model_pack_q8 */
+static int g_packed; /* tensors the last run() found packed */
 
 /* prefill ids[0..np) with all logits, then decode the `dec` tokens one by one (last-token logits);
  * returns (np + n_dec) x vocab logits */
@@ -51,6 +53,9 @@ static float *run(const char *path, const int *ids, int np, const int *dec, int 
     g4_ctx *c;
     char err[G4_ERR_LEN];
     if (g4_model_load(&m, path, err)) { fprintf(stderr, "%s\n", err); return NULL; }
+    if (g_pack && g4_model_pack_q8(m, err)) { fprintf(stderr, "%s\n", err); g4_model_free(m); return NULL; }
+    g_packed = 0;
+    for (int i = 0; i < m->n_tensors; i++) g_packed += m->tensors[i].packed != NULL;
     g4_ctx_params cp = {.n_ctx = 256, .n_batch = 64, .n_threads = 1, .q8_act = g_q8_act};
     if (g4_ctx_new(&c, m, &cp, err)) { fprintf(stderr, "%s\n", err); g4_model_free(m); return NULL; }
     const int V = m->cfg.n_vocab;
@@ -182,6 +187,17 @@ int main(void) {
     g_q8_act = 1;
     report_vs_reference(dir, TMP "/tiny-a-q8_0.gguf", "tiny-a q8_0 --q8-act", 0.90, 0.1);
     report_vs_reference(dir, TMP "/tiny-a-q4_0.gguf", "tiny-a q4_0 --q8-act", 0.60, 2.5);
+    /* with the q4_0 matrices packed 8 rows at a time, prefill goes through the integer kernels too */
+    g_pack = 1;
+    report_vs_reference(dir, TMP "/tiny-a-q4_0.gguf", "tiny-a q4_0 --q8-act, packed", 0.60, 2.5);
+    CHECKF(g_packed > 0, "no q4_0 matrix was packed");
+    printf("tiny-a q4_0: %d matrices packed\n", g_packed);
+    /* packing alone changes nothing on the exact path */
     g_q8_act = 0;
+    float *a = run(TMP "/tiny-a-q4_0.gguf", ids, np, greedy, nd);
+    g_pack = 0;
+    float *b = run(TMP "/tiny-a-q4_0.gguf", ids, np, greedy, nd);
+    CHECK(a && b && !memcmp(a, b, sizeof(float) * (size_t)(np + nd) * V));
+    free(a), free(b);
     return check_done("convert");
 }

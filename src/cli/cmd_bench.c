@@ -175,6 +175,7 @@ int cmd_bench(int argc, char **argv) {
     if (!path) { fprintf(stderr, "error: no model given (-m PATH)\nusage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"); return 2; }
     g4_model *m;
     if (g4_model_load_mm(&m, path, mmproj, err)) { fprintf(stderr, "error: %s\n", err); return 1; }
+    if (q8_act && g4_model_pack_q8(m, err)) { fprintf(stderr, "error: %s\n", err); g4_model_free(m); return 1; }
     const g4_config *cf = &m->cfg;
     if (media && !m->w.has_vision && !m->w.has_audio) {
         fprintf(stderr, "error: %s has no vision or audio embedder (--mmproj FILE)\n", path);

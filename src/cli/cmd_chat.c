@@ -367,6 +367,7 @@ int cmd_chat(int argc, char **argv) {
     struct sigaction sa = {0}, old;
     double t0 = cli_now();
     if (g4_model_load(&c.m, model_path, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
+    if (q8_act && g4_model_pack_q8(c.m, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
     const g4_config *cf = &c.m->cfg;
     if (cli_load_tokenizer(c.m, &c.tok, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
     if (!c.tok) { fprintf(stderr, "error: %s has no tokenizer: chat needs one\n", model_path); goto out; }

@@ -112,6 +112,7 @@ int cmd_run(int argc, char **argv) {
     float *logits = NULL;
     int rc = 1;
     if (g4_model_load_mm(&m, model_path, mmproj, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
+    if (q8_act && g4_model_pack_q8(m, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
     const g4_config *cf = &m->cfg;
     for (int i = 0; i < md.n; i++) {
         const int want_vision = md.in[i].kind != G4_MM_AUDIO, want_audio = md.in[i].kind == G4_MM_AUDIO || md.video_audio;

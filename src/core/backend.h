@@ -17,8 +17,9 @@
 typedef struct {
     const char *name;
     void (*free)(void *ctx);
-    /* Prepare for weight rows of up to max_row elements (scratch); G4_ENOMEM on failure. */
-    g4_status (*reserve)(void *ctx, int64_t max_row);
+    /* Prepare for weight rows of up to max_row elements and matmuls of up to max_tok tokens (scratch);
+     * G4_ENOMEM on failure. */
+    g4_status (*reserve)(void *ctx, int64_t max_row, int max_tok);
     void *(*alloc)(void *ctx, size_t nbytes);           /* zeroed; NULL on failure */
     void (*release)(void *ctx, void *buf);
     /* y[t][r] = sum_i w[r][i] * x[t][i] for t < n_tok; w has ne[0] = n_in, ne[1] = n_out. */
@@ -62,9 +63,10 @@ typedef struct {
     void *ctx;
 } g4_backend;
 
-/* The CPU backend with its own thread pool of n_threads (>= 1).  int8_act: matmuls of a few tokens on
- * q8_0/q4_0 weights quantize the activations to 8 bits and use integer dot products (qdot.h; faster, within
- * half an activation step of the f32 result); 0 keeps them in f32. */
+/* The CPU backend with its own thread pool of n_threads (>= 1).  int8_act: matmuls on q8_0/q4_0 weights
+ * quantize the activations to 8 bits and use integer dot products (qdot.h; within half an activation step
+ * of the f32 result): all of them for weights with a packed layout (g4_tensor.packed), decode-sized ones
+ * (<= G4_MULTI_MAX tokens) otherwise; 0 keeps activations in f32. */
 g4_status g4_backend_cpu_new(g4_backend *be, int n_threads, int int8_act, char *err);
 static inline void g4_backend_free(g4_backend *be) { if (be->iface) be->iface->free(be->ctx); be->iface = NULL; }
 

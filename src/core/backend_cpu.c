@@ -20,8 +20,9 @@ typedef struct {
     int nth;
     float *scratch;        /* per thread: SCRATCH_PER_THREAD(scratch_n) floats (dequantized, interleaved rows) */
     int64_t scratch_n;
-    int int8_act;          /* few-token matmuls on q8_0/q4_0 weights quantize the activations (qdot.h) */
-    g4_block_q8x *xq;      /* those activations: G4_MULTI_MAX rows of scratch_n / 32 blocks */
+    int int8_act;          /* matmuls on q8_0/q4_0 weights quantize the activations (qdot.h) */
+    g4_block_q8x *xq;      /* those activations: xq_tok rows of scratch_n / 32 blocks */
+    int xq_tok;
 } cpu_ctx;
 
 static void cpu_free(void *vctx) {
@@ -145,12 +146,47 @@ static void qmatmul_worker(void *arg, int ith, int nth) {
                    j->y + (int64_t)t * n_out + r, n_out);
 }
 
+/* Packed q4_0 (8-row groups): each thread takes whole groups; tokens go in chunks of X8_TOK_CHUNK (their
+ * quantized rows stay in L2 while the chunk meets every group of the thread), 4 at a time per kernel call. */
+#define X8_TOK_CHUNK 32
+typedef struct {
+    const g4_tensor *w;
+    g4_qdot_x8_fn dot;
+    const g4_block_q8x *xq;
+    int n_tok;
+    float *y;
+} x8matmul_job;
+
+static void x8matmul_worker(void *arg, int ith, int nth) {
+    x8matmul_job *j = arg;
+    const int64_t n_in = j->w->ne[0], n_out = j->w->ne[1], nb = n_in / G4_QK8X;
+    const size_t grp_bytes = (size_t)nb * G4_Q4_0X8_BLOCK;
+    int64_t g0, g1;
+    g4_split(n_out / G4_Q4_0X8_ROWS, ith, nth, &g0, &g1);
+    const uint8_t *base = j->w->packed;
+    for (int t0 = 0; t0 < j->n_tok; t0 += X8_TOK_CHUNK) {
+        const int t1 = G4_MIN(j->n_tok, t0 + X8_TOK_CHUNK);
+        for (int64_t g = g0; g < g1; g++)
+            for (int t = t0; t < t1; t += G4_QDOT_MAX_NT)
+                j->dot(base + (size_t)g * grp_bytes, j->xq + t * nb, nb, G4_MIN(G4_QDOT_MAX_NT, t1 - t), n_in,
+                       j->y + (int64_t)t * n_out + g * G4_Q4_0X8_ROWS, n_out);
+    }
+}
+
 static void cpu_matmul(void *vctx, const g4_tensor *w, const float *x, int n_tok, float *y) {
     cpu_ctx *c = vctx;
-    const int64_t n_in = w->ne[0];
-    g4_qdot_fn qdot = c->int8_act && n_tok <= G4_MULTI_MAX ? g4_type_qdot(w->type) : NULL;
-    if (qdot && c->xq && n_in <= c->scratch_n && n_in % G4_QK8X == 0) {
-        for (int t = 0; t < n_tok; t++) g4_quantize_q8x(x + t * n_in, c->xq + t * (n_in / G4_QK8X), n_in);
+    const int64_t n_in = w->ne[0], nb = n_in / G4_QK8X;
+    const int q_ok = c->int8_act && c->xq && n_in <= c->scratch_n && n_in % G4_QK8X == 0;
+    g4_qdot_x8_fn x8 = q_ok && w->packed && w->type == G4_TYPE_Q4_0 && n_tok <= c->xq_tok ? g4_qdot_q4_0x8() : NULL;
+    g4_qdot_fn qdot = q_ok && !x8 && n_tok <= G4_MULTI_MAX ? g4_type_qdot(w->type) : NULL;
+    if (x8 || qdot)
+        for (int t = 0; t < n_tok; t++) g4_quantize_q8x(x + t * n_in, c->xq + t * nb, n_in);
+    if (x8) {
+        x8matmul_job q = {w, x8, c->xq, n_tok, y};
+        g4_pool_run(c->pool, x8matmul_worker, &q);
+        return;
+    }
+    if (qdot) {
         qmatmul_job q = {w, qdot, c->xq, n_tok, y};
         g4_pool_run(c->pool, qmatmul_worker, &q);
         return;
@@ -159,13 +195,15 @@ static void cpu_matmul(void *vctx, const g4_tensor *w, const float *x, int n_tok
     g4_pool_run(c->pool, matmul_worker, &j);
 }
 
-/* Scratch for dequantized rows of up to max_row elements, per thread (prefill fast path), and room for
- * G4_MULTI_MAX quantized activation rows of that length. */
-static g4_status cpu_reserve(void *vctx, int64_t max_row) {
+/* Scratch for dequantized rows of up to max_row elements, per thread (prefill fast path), and, with
+ * int8_act, room for max_tok quantized activation rows of that length. */
+static g4_status cpu_reserve(void *vctx, int64_t max_row, int max_tok) {
     cpu_ctx *c = vctx;
-    if (max_row <= c->scratch_n) return G4_OK;
+    max_tok = c->int8_act ? G4_MAX(max_tok, G4_MULTI_MAX) : G4_MULTI_MAX;
+    if (max_row <= c->scratch_n && max_tok <= c->xq_tok) return G4_OK;
+    max_row = G4_MAX(max_row, c->scratch_n);
     float *s = g4_malloc((size_t)c->nth * (size_t)SCRATCH_PER_THREAD(max_row) * sizeof(float));
-    g4_block_q8x *xq = g4_malloc((size_t)G4_MULTI_MAX * (size_t)(max_row / G4_QK8X + 1) * sizeof *xq);
+    g4_block_q8x *xq = g4_malloc((size_t)max_tok * (size_t)(max_row / G4_QK8X + 1) * sizeof *xq);
     if (!s || !xq) {
         g4_free(s);
         g4_free(xq);
@@ -175,6 +213,7 @@ static g4_status cpu_reserve(void *vctx, int64_t max_row) {
     g4_free(c->xq);
     c->scratch = s;
     c->xq = xq;
+    c->xq_tok = max_tok;
     c->scratch_n = max_row;
     return G4_OK;
 }

@@ -15,11 +15,14 @@ void g4_quantize_q8x_ref(const float *x, g4_block_q8x *out, int64_t n) {
         float amax = 0.0f;
         for (int i = 0; i < G4_QK8X; i++) amax = fmaxf(amax, fabsf(x[i])); /* fmaxf drops NaN */
         const float d = amax >= G4_Q8X_TINY ? amax / 127.0f : 0.0f, id = d != 0.0f ? 127.0f / amax : 0.0f;
+        int32_t sum = 0;
         for (int i = 0; i < G4_QK8X; i++) {
             const float v = x[i] * id;
             out[b].q[i] = (int8_t)(v >= 127.0f ? 127 : v > -127.0f ? (int)nearbyintf(v) : -127); /* NaN: -127 */
+            sum += out[b].q[i];
         }
         out[b].d = d;
+        out[b].sum = sum;
     }
 }
 
@@ -65,7 +68,49 @@ static const g4_qdot_fn g4_qdot_refs[G4_TYPE_COUNT] = {
     [G4_TYPE_Q4_0] = qdot_q4_0_ref,
 };
 
+/* ---- q4_0x8 ---- */
+
+void g4_pack_q4_0x8(const void *src, size_t row_bytes, int64_t n, void *dst) {
+    const uint8_t *s = src;
+    uint8_t *d = dst;
+    for (int64_t b = 0; b < n / 32; b++, d += G4_Q4_0X8_BLOCK)
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *blk = s + (size_t)r * row_bytes + (size_t)b * sizeof(g4_block_q4_0);
+            memcpy(d + 2 * r, blk, 2);
+            for (int j = 0; j < 4; j++) memcpy(d + 16 + 32 * j + 4 * r, blk + 2 + 4 * j, 4);
+        }
+}
+
+void g4_unpack_q4_0x8(const void *grp, int r, int64_t n, void *dst) {
+    const uint8_t *g = grp;
+    uint8_t *d = dst;
+    for (int64_t b = 0; b < n / 32; b++, g += G4_Q4_0X8_BLOCK, d += sizeof(g4_block_q4_0)) {
+        memcpy(d, g + 2 * r, 2);
+        for (int j = 0; j < 4; j++) memcpy(d + 2 + 4 * j, g + 16 + 32 * j + 4 * r, 4);
+    }
+}
+
+void g4_qdot_q4_0x8_ref(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy) {
+    for (int t = 0; t < nt; t++)
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *g = grp;
+            float acc = 0.0f;
+            for (int64_t b = 0; b < n / 32; b++, g += G4_Q4_0X8_BLOCK) {
+                const g4_block_q8x *xb = x + t * ldx + b;
+                int32_t s = 0;
+                for (int j = 0; j < 4; j++)
+                    for (int i = 0; i < 4; i++) {
+                        const uint8_t v = g[16 + 32 * j + 4 * r + i];
+                        s += (v & 15) * xb->q[4 * j + i] + (v >> 4) * xb->q[16 + 4 * j + i];
+                    }
+                acc = fmaf((float)(s - 8 * xb->sum), f16_at(g + 2 * r) * xb->d, acc);
+            }
+            y[t * ldy + r] = acc;
+        }
+}
+
 typedef struct {
+    g4_qdot_x8_fn q4_0x8;
     g4_qdot_fn dot[G4_TYPE_COUNT];
     void (*quantize)(const float *x, g4_block_q8x *out, int64_t n);
 } g4_qdot_kernels;
@@ -80,6 +125,7 @@ static void g4_qdot_select(void) {
         g4_qdot_sel.quantize = g4_quantize_q8x_avx2;
         g4_qdot_sel.dot[G4_TYPE_Q8_0] = g4_qdot_q8_0_avx2;
         g4_qdot_sel.dot[G4_TYPE_Q4_0] = g4_qdot_q4_0_avx2;
+        g4_qdot_sel.q4_0x8 = g4_qdot_q4_0x8_avx2;
     }
 #endif
 }
@@ -95,6 +141,8 @@ g4_qdot_fn g4_type_qdot(int type) {
     if (type < 0 || type >= G4_TYPE_COUNT) return NULL;
     return g4_qdot_get()->dot[type];
 }
+
+g4_qdot_x8_fn g4_qdot_q4_0x8(void) { return g4_qdot_get()->q4_0x8; }
 
 g4_qdot_fn g4_type_qdot_ref(int type) {
     if (type < 0 || type >= G4_TYPE_COUNT) return NULL;

@@ -25,9 +25,10 @@
 
 typedef struct {
     float d;               /* scale: x ~ d * q */
+    int32_t sum;           /* sum of q (the packed q4_0 kernel's "-8" correction) */
     int8_t q[G4_QK8X];     /* |q| <= 127 */
 } g4_block_q8x;
-static_assert(sizeof(g4_block_q8x) == 36, "q8x block");
+static_assert(sizeof(g4_block_q8x) == 40, "q8x block");
 
 /* n a multiple of 32 */
 void g4_quantize_q8x(const float *x, g4_block_q8x *out, int64_t n);
@@ -42,5 +43,24 @@ typedef void (*g4_qdot_fn)(const void *row, const g4_block_q8x *x, int64_t ldx, 
  * the f32 path is faster than the scalar integer one).  g4_type_qdot_ref: the portable scalar version. */
 g4_qdot_fn g4_type_qdot(int type);
 g4_qdot_fn g4_type_qdot_ref(int type);
+
+/* ---- q4_0 rows packed 8 at a time ("q4_0x8") ---------------------------------------------------------
+ * One vpmaddubsw then serves 8 rows: per group of 8 rows and 32-element block, 144 bytes: the 8 rows' f16
+ * scales, then 4 vectors of 32 bytes, vector j holding bytes 4j..4j+3 of each row's 16 packed bytes (low
+ * nibbles: elements 4j..4j+3, high: 16+4j..16+4j+3).  An activation's 4 bytes are broadcast against the
+ * vector; nibbles are used unsigned (0..15, 8 products summed in int16 stay below 2^15) and 8 * sum(q)
+ * is taken off per block.  Per row: acc = fma((float)I_b, dw * d, acc) over blocks in order, so the
+ * scalar and SIMD versions agree bit for bit. */
+#define G4_Q4_0X8_ROWS 8
+#define G4_Q4_0X8_BLOCK 144
+/* src: 8 rows of n (multiple of 32) q4_0 elements, row stride row_bytes; dst: n / 32 * 144 bytes */
+void g4_pack_q4_0x8(const void *src, size_t row_bytes, int64_t n, void *dst);
+/* row r (0..7) of a packed group back to plain q4_0 bytes */
+void g4_unpack_q4_0x8(const void *grp, int r, int64_t n, void *dst);
+/* y[t * ldy + r] = row r of the group . x_t, for r < 8 and t < nt (<= G4_QDOT_MAX_NT) */
+typedef void (*g4_qdot_x8_fn)(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,
+                              int64_t ldy);
+g4_qdot_x8_fn g4_qdot_q4_0x8(void);     /* this CPU's kernel, or NULL when it has no SIMD one */
+void g4_qdot_q4_0x8_ref(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 
 #endif

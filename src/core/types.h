@@ -33,6 +33,7 @@ typedef struct {
     int64_t ne[G4_MAX_DIMS]; /* ggml order: ne[0] = row length; unused dims are 1 */
     const void *data;       /* nbytes of data, owned elsewhere */
     size_t nbytes;
+    const void *packed;     /* the same rows in a kernel layout (q4_0: 8-row groups, core/qdot.h), or NULL */
 } g4_tensor;
 
 static inline int64_t g4_tensor_nelem(const g4_tensor *t) {

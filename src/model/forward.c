@@ -49,7 +49,7 @@ g4_status g4_ctx_new(g4_ctx **out, const g4_model *m, const g4_ctx_params *pin, 
     const int64_t B = p.n_batch, hdm = max_head_dim(cf);
     int64_t max_row = G4_MAX(G4_MAX((int64_t)cf->d_model, (int64_t)cf->d_ff), (int64_t)cf->n_head * hdm);
     if (m->w.has_vision) max_row = G4_MAX(max_row, (int64_t)G4_PATCH_DIM_MODEL); /* the patch embedder's rows */
-    if (BE(c)->reserve(BC(c), max_row)) goto oom;
+    if (BE(c)->reserve(BC(c), max_row, (int)B)) goto oom;
     c->kv_type = p.kv_f16 ? G4_TYPE_F16 : G4_TYPE_F32;
     for (int l = 0; l < cf->n_layer; l++) {
         const int64_t w = (int64_t)g4_layer_n_kv(cf, l) * g4_layer_d_head(cf, l);

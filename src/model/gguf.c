@@ -458,6 +458,14 @@ g4_status g4_gguf_open(g4_gguf **out, const char *path, char *err) {
     return s;
 }
 
+void g4_gguf_release(const g4_gguf *f, const void *p, size_t n) {
+    if (!f || !f->mapped || !p) return;
+    const uintptr_t a = (uintptr_t)p, base = (uintptr_t)f->base, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    if (a < base || n > f->size || a - base > f->size - n) return;
+    const uintptr_t lo = (a + pg - 1) / pg * pg, hi = (a + n) / pg * pg;
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_DONTNEED); /* read-only file pages: dropped, not lost */
+}
+
 void g4_gguf_close(g4_gguf *f) {
     if (!f) return;
     if (f->mapped) munmap((void *)f->base, f->size);

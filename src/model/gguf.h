@@ -35,6 +35,9 @@ g4_status g4_gguf_open(g4_gguf **out, const char *path, char *err);
 /* Same, over caller-owned bytes (not copied; must outlive the g4_gguf). For fuzzing and tests. */
 g4_status g4_gguf_open_mem(g4_gguf **out, const void *data, size_t size, const char *name, char *err);
 void g4_gguf_close(g4_gguf *f);
+/* Hand back the resident pages of [p, p + n) when they are part of this file's mapping (whole pages
+ * inside the range only); later reads fault them in from the file again.  No-op otherwise. */
+void g4_gguf_release(const g4_gguf *f, const void *p, size_t n);
 
 const char *g4_gguf_path(const g4_gguf *f);
 uint32_t g4_gguf_version(const g4_gguf *f);

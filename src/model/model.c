@@ -582,6 +582,7 @@ void g4_model_free(g4_model *m) {
     if (m->gguf) g4_gguf_close(m->gguf);
     if (m->st) g4_st_close(m->st);
     if (m->mmproj) g4_gguf_close(m->mmproj);
+    g4_free(m->packed);
     g4_free(m->tensors);
     g4_free(m->names);
     g4_free(m->names_mm);

@@ -74,6 +74,8 @@ struct g4_model {
     char *names_mm;          /* names of the tensors taken from the mmproj file */
     size_t owned_bytes;      /* bytes converted/copied at load (reported by info) */
     void *owned;             /* one block for converted f32 vectors */
+    size_t packed_bytes;     /* g4_model_pack_q8: matrices in the kernels' layout */
+    void *packed;
 };
 
 /* Load a GGUF file or an HF directory (auto-detected).  On error *out is NULL and err names

@@ -276,6 +276,7 @@ g4_status g4_engine_new(g4_engine **out, const g4_engine_params *p, char *err) {
     e->max_queue = p->max_queue;
     g4_status st = g4_model_load_mm(&e->m, p->model_path, p->mmproj_path, err);
     if (st) goto fail;
+    if (p->q8_act && (st = g4_model_pack_q8(e->m, err))) goto fail;
     if ((st = g4_tokenizer_load_model(e->m, &e->tok, err))) goto fail;
     if (e->tok && (st = g4_vocab_pieces_build(&e->pieces, e->tok, err))) goto fail;
     const g4_config *c = &e->m->cfg;

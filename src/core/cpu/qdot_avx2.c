@@ -60,7 +60,12 @@ G4_AVX2 void g4_quantize_q8x_avx2(const float *x, g4_block_q8x *out, int64_t n) 
         __m256i q = _mm256_packs_epi16(_mm256_packs_epi32(i[0], i[1]), _mm256_packs_epi32(i[2], i[3]));
         q = _mm256_max_epi8(_mm256_permutevar8x32_epi32(q, perm), lim);
         _mm256_storeu_si256((__m256i *)(void *)out[b].q, q);
+        const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
+        __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
         out[b].d = d;
+        out[b].sum = _mm_cvtsi128_si32(h);
     }
 }
 
@@ -118,5 +123,52 @@ G4_AVX2_INLINE void qdot_rows(const uint8_t *w, const g4_block_q8x *x, int64_t l
     }
 G4_QDOT_AVX2(g4_qdot_q8_0_avx2, 0)
 G4_QDOT_AVX2(g4_qdot_q4_0_avx2, 1)
+
+/* q4_0x8 (qdot.h): a group of 8 packed rows against NT activation rows; lane r of acc[t] is row r. */
+G4_AVX2_INLINE void qdot_x8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y, int64_t ldy,
+                            const int NT) {
+    const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+    __m256 acc[G4_QDOT_MAX_NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++, p += G4_Q4_0X8_BLOCK) {
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
+        __m256i lo[4], hi[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16 + 32 * j));
+            lo[j] = _mm256_and_si256(v, m4);
+            hi[j] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        }
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; t++) {
+            const g4_block_q8x *xb = x + t * ldx + b;
+            int32_t q4[8];
+            memcpy(q4, xb->q, 32);
+            __m256i s = _mm256_maddubs_epi16(lo[0], _mm256_set1_epi32(q4[0]));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[0], _mm256_set1_epi32(q4[4])));
+#pragma GCC unroll 4
+            for (int j = 1; j < 4; j++) {
+                s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[j], _mm256_set1_epi32(q4[j])));
+                s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[j], _mm256_set1_epi32(q4[4 + j])));
+            }
+            const __m256i i32 = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(8 * xb->sum));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i32), _mm256_mul_ps(dw, _mm256_set1_ps(xb->d)), acc[t]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) _mm256_storeu_ps(y + t * ldy, acc[t]);
+}
+
+G4_AVX2 void g4_qdot_q4_0x8_avx2(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,
+                                 int64_t ldy) {
+    const int64_t nb = n / G4_QK8X;
+    switch (nt) {
+    case 1: qdot_x8(grp, x, ldx, nb, y, ldy, 1); break;
+    case 2: qdot_x8(grp, x, ldx, nb, y, ldy, 2); break;
+    case 3: qdot_x8(grp, x, ldx, nb, y, ldy, 3); break;
+    default: qdot_x8(grp, x, ldx, nb, y, ldy, 4); break;
+    }
+}
 
 #endif
