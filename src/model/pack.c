@@ -18,7 +18,7 @@ static int packable(const g4_tensor *t) {
 }
 
 g4_status g4_model_pack_q8(g4_model *m, char *err) {
-    if (m->packed) return G4_OK;
+    if (m->packed || !g4_qdot_q4_0x8()) return G4_OK; /* done, or no kernel for the layout on this CPU */
     size_t total = 0;
     for (int i = 0; i < m->n_tensors; i++)
         if (packable(&m->tensors[i])) total += m->tensors[i].nbytes; /* same size packed */
