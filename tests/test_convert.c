@@ -192,6 +192,8 @@ int main(void) {
     report_vs_reference(dir, TMP "/tiny-a-q4_0.gguf", "tiny-a q4_0 --q8-act, packed", 0.60, 2.5);
     CHECKF(g_packed > 0, "no q4_0 matrix was packed");
     printf("tiny-a q4_0: %d matrices packed\n", g_packed);
+    report_vs_reference(dir, TMP "/tiny-a-q8_0.gguf", "tiny-a q8_0 --q8-act, packed", 0.90, 0.1);
+    CHECKF(g_packed > 0, "no q8_0 matrix was packed");
     /* packing alone changes nothing on the exact path */
     g_q8_act = 0;
     float *a = run(TMP "/tiny-a-q4_0.gguf", ids, np, greedy, nd);

@@ -8,7 +8,7 @@
  *  - against the f32 dot of gguf-py's dequantized row: within the activation rounding bound
  *    sum_b d_b/2 * sum|w| (+ 1e-5 * sum|w*x|) -- the price of the fast path, and no more;
  *  - 1..4 tokens at once: each token's result is bit-identical to the one-token call, at odd alignments;
- *  - q4_0 rows packed 8 at a time: unpacking gives the original bytes back, the packed kernels equal the
+ *  - q4_0 and q8_0 rows packed 8 at a time: unpacking gives the original bytes back, the packed kernels equal the
  *    scalar packed kernel bit for bit and the double oracle to 1e-5, for 1..4 tokens.
  */
 #include <math.h>
@@ -170,12 +170,17 @@ static void test_type(const qtype *t) {
     free(q), free(deq);
 }
 
-static void test_q4_0x8(void) {
+static void test_x8(const char *name, int type) {
+    const g4_type_info *ti = g4_type_get(type);
+    const size_t bs = ti->size;
+    char nm[128];
     size_t nq, nd;
-    uint8_t *q = (uint8_t *)check_slurp(DATA "q4_0_q.bin", &nq);
-    float *deq = (float *)check_slurp(DATA "q4_0_deq.f32", &nd);
+    snprintf(nm, sizeof nm, DATA "%s_q.bin", name);
+    uint8_t *q = (uint8_t *)check_slurp(nm, &nq);
+    snprintf(nm, sizeof nm, DATA "%s_deq.f32", name);
+    float *deq = (float *)check_slurp(nm, &nd);
     if (!q || !deq) {
-        CHECKF(0, "q4_0 fixture missing");
+        CHECKF(0, "%s fixture missing", name);
         free(q), free(deq);
         return;
     }
@@ -185,13 +190,14 @@ static void test_q4_0x8(void) {
         for (int i = 0; i < 32; i++) fin &= isfinite(deq[u * 32 + i]) != 0;
         if (fin) good[ngood++] = u;
     }
-    g4_qdot_x8_fn simd = g4_qdot_q4_0x8();
-    if (!simd) check_skip("no SIMD q4_0x8 kernel on this CPU: only the scalar one is tested");
+    CHECK(g4_x8_type(type) && g4_qdot_x8_ref(type) != NULL);
+    g4_qdot_x8_fn ref_fn = g4_qdot_x8_ref(type), simd = g4_qdot_x8(type);
+    if (!simd) check_skip("no SIMD x8 kernel on this CPU: only the scalar one is tested");
     static const int64_t sizes[] = {1, 2, 5, 120};
     for (int si = 0; si < 4 && ngood > 0; si++) {
         const int64_t nb = sizes[si], n = nb * 32;
-        const size_t rb = (size_t)nb * 18;
-        uint8_t *rows = malloc(8 * rb), *grp = malloc((size_t)nb * G4_Q4_0X8_BLOCK + 1), *back = malloc(rb);
+        const size_t rb = (size_t)nb * bs;
+        uint8_t *rows = malloc(8 * rb), *grp = malloc(8 * rb + 1), *back = malloc(rb);
         float *w = malloc(sizeof(float) * 8 * (size_t)n), *x = malloc(sizeof(float) * 4 * (size_t)n);
         g4_block_q8x *xq = malloc(sizeof *xq * 4 * (size_t)nb);
         CHECK(rows && grp && back && w && x && xq);
@@ -199,22 +205,22 @@ static void test_q4_0x8(void) {
         for (int r = 0; r < 8; r++)
             for (int64_t b = 0; b < nb; b++) {
                 int64_t u = good[(r * 13 + b * 7 + si) % ngood];
-                memcpy(rows + r * rb + b * 18, q + u * 18, 18);
+                memcpy(rows + r * rb + b * bs, q + u * bs, bs);
                 memcpy(w + r * n + b * 32, deq + u * 32, 128);
             }
         uint8_t *g = grp + 1; /* odd address */
-        g4_pack_q4_0x8(rows, rb, n, g);
+        g4_pack_x8(type, rows, rb, n, g);
         int round = 1;
         for (int r = 0; r < 8; r++) {
-            g4_unpack_q4_0x8(g, r, n, back);
+            g4_unpack_x8(type, g, r, n, back);
             round &= !memcmp(back, rows + r * rb, rb);
         }
-        CHECKF(round, "q4_0x8 n=%lld: unpack does not give the rows back", (long long)n);
+        CHECKF(round, "%s x8 n=%lld: unpack does not give the rows back", name, (long long)n);
         uint32_t seed = (uint32_t)(5 + si);
         for (int64_t i = 0; i < 4 * n; i++) x[i] = (float)lcg(&seed) / (float)(1u << 23) * 2.0f - 1.0f;
         for (int t = 0; t < 4; t++) g4_quantize_q8x(x + t * n, xq + t * nb, n);
         float ref[4 * 8], got[4 * 8];
-        g4_qdot_q4_0x8_ref(g, xq, nb, 4, n, ref, 8);
+        ref_fn(g, xq, nb, 4, n, ref, 8);
         int ok = 1;
         for (int t = 0; t < 4; t++)
             for (int r = 0; r < 8; r++) {
@@ -226,15 +232,14 @@ static void test_q4_0x8(void) {
                 }
                 ok &= fabs(ref[t * 8 + r] - o) <= 1e-5 * mag + 1e-30;
             }
-        CHECKF(ok, "q4_0x8 scalar n=%lld: differs from the double oracle", (long long)n);
-        /* every row of the packed kernel equals the per-row scalar kernel within f32 rounding */
+        CHECKF(ok, "%s x8 scalar n=%lld: differs from the double oracle", name, (long long)n);
         for (int nt = 1; nt <= 4 && simd; nt++) {
             for (int i = 0; i < 32; i++) got[i] = NAN;
             simd(g, xq, nb, nt, n, got, 8);
             int same = 1;
             for (int t = 0; t < nt; t++)
                 for (int r = 0; r < 8; r++) same &= fbits(got[t * 8 + r]) == fbits(ref[t * 8 + r]);
-            CHECKF(same, "q4_0x8 SIMD n=%lld nt=%d: not bit-identical to the scalar packed kernel", (long long)n, nt);
+            CHECKF(same, "%s x8 SIMD n=%lld nt=%d: not bit-identical to the scalar packed kernel", name, (long long)n, nt);
         }
     next:
         free(rows), free(grp), free(back), free(w), free(x), free(xq);
@@ -244,7 +249,9 @@ static void test_q4_0x8(void) {
 
 int main(void) {
     test_quantizer();
-    test_q4_0x8();
+    test_x8("q4_0", G4_TYPE_Q4_0);
+    test_x8("q8_0", G4_TYPE_Q8_0);
+    CHECK(!g4_x8_type(G4_TYPE_Q4_K) && g4_qdot_x8_ref(G4_TYPE_Q4_K) == NULL && g4_qdot_x8(-1) == NULL);
     static const qtype types[] = {{"q8_0", G4_TYPE_Q8_0}, {"q4_0", G4_TYPE_Q4_0}};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) test_type(&types[i]);
     /* types without an integer kernel say so */

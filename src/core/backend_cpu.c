@@ -146,7 +146,7 @@ static void qmatmul_worker(void *arg, int ith, int nth) {
                    j->y + (int64_t)t * n_out + r, n_out);
 }
 
-/* Packed q4_0 (8-row groups): each thread takes whole groups; tokens go in chunks of X8_TOK_CHUNK (their
+/* Packed rows (8-row groups, qdot.h): each thread takes whole groups; tokens go in chunks of X8_TOK_CHUNK (their
  * quantized rows stay in L2 while the chunk meets every group of the thread), 4 at a time per kernel call. */
 #define X8_TOK_CHUNK 32
 typedef struct {
@@ -160,16 +160,16 @@ typedef struct {
 static void x8matmul_worker(void *arg, int ith, int nth) {
     x8matmul_job *j = arg;
     const int64_t n_in = j->w->ne[0], n_out = j->w->ne[1], nb = n_in / G4_QK8X;
-    const size_t grp_bytes = (size_t)nb * G4_Q4_0X8_BLOCK;
+    const size_t grp_bytes = g4_row_size(j->w->type, n_in) * G4_X8_ROWS;
     int64_t g0, g1;
-    g4_split(n_out / G4_Q4_0X8_ROWS, ith, nth, &g0, &g1);
+    g4_split(n_out / G4_X8_ROWS, ith, nth, &g0, &g1);
     const uint8_t *base = j->w->packed;
     for (int t0 = 0; t0 < j->n_tok; t0 += X8_TOK_CHUNK) {
         const int t1 = G4_MIN(j->n_tok, t0 + X8_TOK_CHUNK);
         for (int64_t g = g0; g < g1; g++)
             for (int t = t0; t < t1; t += G4_QDOT_MAX_NT)
                 j->dot(base + (size_t)g * grp_bytes, j->xq + t * nb, nb, G4_MIN(G4_QDOT_MAX_NT, t1 - t), n_in,
-                       j->y + (int64_t)t * n_out + g * G4_Q4_0X8_ROWS, n_out);
+                       j->y + (int64_t)t * n_out + g * G4_X8_ROWS, n_out);
     }
 }
 
@@ -177,7 +177,7 @@ static void cpu_matmul(void *vctx, const g4_tensor *w, const float *x, int n_tok
     cpu_ctx *c = vctx;
     const int64_t n_in = w->ne[0], nb = n_in / G4_QK8X;
     const int q_ok = c->int8_act && c->xq && n_in <= c->scratch_n && n_in % G4_QK8X == 0;
-    g4_qdot_x8_fn x8 = q_ok && w->packed && w->type == G4_TYPE_Q4_0 && n_tok <= c->xq_tok ? g4_qdot_q4_0x8() : NULL;
+    g4_qdot_x8_fn x8 = q_ok && w->packed && n_tok <= c->xq_tok ? g4_qdot_x8(w->type) : NULL;
     g4_qdot_fn qdot = q_ok && !x8 && n_tok <= G4_MULTI_MAX ? g4_type_qdot(w->type) : NULL;
     if (x8 || qdot)
         for (int t = 0; t < n_tok; t++) g4_quantize_q8x(x + t * n_in, c->xq + t * nb, n_in);

@@ -68,49 +68,69 @@ static const g4_qdot_fn g4_qdot_refs[G4_TYPE_COUNT] = {
     [G4_TYPE_Q4_0] = qdot_q4_0_ref,
 };
 
-/* ---- q4_0x8 ---- */
+/* ---- x8 ---- */
 
-void g4_pack_q4_0x8(const void *src, size_t row_bytes, int64_t n, void *dst) {
+int g4_x8_type(int type) { return type == G4_TYPE_Q4_0 || type == G4_TYPE_Q8_0; }
+
+void g4_pack_x8(int type, const void *src, size_t row_bytes, int64_t n, void *dst) {
+    const size_t bs = g4_type_get(type)->size, nv = (bs - 2) / 4; /* 4-byte chunks per row block */
     const uint8_t *s = src;
     uint8_t *d = dst;
-    for (int64_t b = 0; b < n / 32; b++, d += G4_Q4_0X8_BLOCK)
+    for (int64_t b = 0; b < n / 32; b++, d += 8 * bs)
         for (int r = 0; r < 8; r++) {
-            const uint8_t *blk = s + (size_t)r * row_bytes + (size_t)b * sizeof(g4_block_q4_0);
+            const uint8_t *blk = s + (size_t)r * row_bytes + (size_t)b * bs;
             memcpy(d + 2 * r, blk, 2);
-            for (int j = 0; j < 4; j++) memcpy(d + 16 + 32 * j + 4 * r, blk + 2 + 4 * j, 4);
+            for (size_t j = 0; j < nv; j++) memcpy(d + 16 + 32 * j + 4 * r, blk + 2 + 4 * j, 4);
         }
 }
 
-void g4_unpack_q4_0x8(const void *grp, int r, int64_t n, void *dst) {
+void g4_unpack_x8(int type, const void *grp, int r, int64_t n, void *dst) {
+    const size_t bs = g4_type_get(type)->size, nv = (bs - 2) / 4;
     const uint8_t *g = grp;
     uint8_t *d = dst;
-    for (int64_t b = 0; b < n / 32; b++, g += G4_Q4_0X8_BLOCK, d += sizeof(g4_block_q4_0)) {
+    for (int64_t b = 0; b < n / 32; b++, g += 8 * bs, d += bs) {
         memcpy(d, g + 2 * r, 2);
-        for (int j = 0; j < 4; j++) memcpy(d + 2 + 4 * j, g + 16 + 32 * j + 4 * r, 4);
+        for (size_t j = 0; j < nv; j++) memcpy(d + 2 + 4 * j, g + 16 + 32 * j + 4 * r, 4);
     }
 }
 
-void g4_qdot_q4_0x8_ref(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy) {
-    for (int t = 0; t < nt; t++)
-        for (int r = 0; r < 8; r++) {
-            const uint8_t *g = grp;
-            float acc = 0.0f;
-            for (int64_t b = 0; b < n / 32; b++, g += G4_Q4_0X8_BLOCK) {
-                const g4_block_q8x *xb = x + t * ldx + b;
-                int32_t s = 0;
-                for (int j = 0; j < 4; j++)
-                    for (int i = 0; i < 4; i++) {
-                        const uint8_t v = g[16 + 32 * j + 4 * r + i];
-                        s += (v & 15) * xb->q[4 * j + i] + (v >> 4) * xb->q[16 + 4 * j + i];
-                    }
-                acc = fmaf((float)(s - 8 * xb->sum), f16_at(g + 2 * r) * xb->d, acc);
-            }
-            y[t * ldy + r] = acc;
+/* Row r's integer dot with one activation block; element i of the row is byte (i % 4) of chunk i / 4. */
+static int32_t x8_block_q4_0(const uint8_t *g, int r, const g4_block_q8x *xb) {
+    int32_t s = 0;
+    for (int j = 0; j < 4; j++)
+        for (int i = 0; i < 4; i++) {
+            const uint8_t v = g[16 + 32 * j + 4 * r + i];
+            s += (v & 15) * xb->q[4 * j + i] + (v >> 4) * xb->q[16 + 4 * j + i];
         }
+    return s - 8 * xb->sum;
 }
 
+static int32_t x8_block_q8_0(const uint8_t *g, int r, const g4_block_q8x *xb) {
+    int32_t s = 0;
+    for (int j = 0; j < 8; j++)
+        for (int i = 0; i < 4; i++) s += (int8_t)g[16 + 32 * j + 4 * r + i] * xb->q[4 * j + i];
+    return s;
+}
+
+#define G4_X8_REF(name, block, bsz)                                                                        \
+    static void name(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,     \
+                     int64_t ldy) {                                                                        \
+        for (int t = 0; t < nt; t++)                                                                       \
+            for (int r = 0; r < 8; r++) {                                                                  \
+                const uint8_t *g = grp;                                                                    \
+                float acc = 0.0f;                                                                          \
+                for (int64_t b = 0; b < n / 32; b++, g += 8 * (bsz)) {                                     \
+                    const g4_block_q8x *xb = x + t * ldx + b;                                              \
+                    acc = fmaf((float)block(g, r, xb), f16_at(g + 2 * r) * xb->d, acc);                    \
+                }                                                                                          \
+                y[t * ldy + r] = acc;                                                                      \
+            }                                                                                              \
+    }
+G4_X8_REF(qdot_q4_0x8_ref, x8_block_q4_0, sizeof(g4_block_q4_0))
+G4_X8_REF(qdot_q8_0x8_ref, x8_block_q8_0, sizeof(g4_block_q8_0))
+
 typedef struct {
-    g4_qdot_x8_fn q4_0x8;
+    g4_qdot_x8_fn x8[G4_TYPE_COUNT];
     g4_qdot_fn dot[G4_TYPE_COUNT];
     void (*quantize)(const float *x, g4_block_q8x *out, int64_t n);
 } g4_qdot_kernels;
@@ -125,7 +145,8 @@ static void g4_qdot_select(void) {
         g4_qdot_sel.quantize = g4_quantize_q8x_avx2;
         g4_qdot_sel.dot[G4_TYPE_Q8_0] = g4_qdot_q8_0_avx2;
         g4_qdot_sel.dot[G4_TYPE_Q4_0] = g4_qdot_q4_0_avx2;
-        g4_qdot_sel.q4_0x8 = g4_qdot_q4_0x8_avx2;
+        g4_qdot_sel.x8[G4_TYPE_Q4_0] = g4_qdot_q4_0x8_avx2;
+        g4_qdot_sel.x8[G4_TYPE_Q8_0] = g4_qdot_q8_0x8_avx2;
     }
 #endif
 }
@@ -142,7 +163,14 @@ g4_qdot_fn g4_type_qdot(int type) {
     return g4_qdot_get()->dot[type];
 }
 
-g4_qdot_x8_fn g4_qdot_q4_0x8(void) { return g4_qdot_get()->q4_0x8; }
+g4_qdot_x8_fn g4_qdot_x8(int type) {
+    if (type < 0 || type >= G4_TYPE_COUNT) return NULL;
+    return g4_qdot_get()->x8[type];
+}
+
+g4_qdot_x8_fn g4_qdot_x8_ref(int type) {
+    return type == G4_TYPE_Q4_0 ? qdot_q4_0x8_ref : type == G4_TYPE_Q8_0 ? qdot_q8_0x8_ref : NULL;
+}
 
 g4_qdot_fn g4_type_qdot_ref(int type) {
     if (type < 0 || type >= G4_TYPE_COUNT) return NULL;

@@ -44,23 +44,25 @@ typedef void (*g4_qdot_fn)(const void *row, const g4_block_q8x *x, int64_t ldx, 
 g4_qdot_fn g4_type_qdot(int type);
 g4_qdot_fn g4_type_qdot_ref(int type);
 
-/* ---- q4_0 rows packed 8 at a time ("q4_0x8") ---------------------------------------------------------
- * One vpmaddubsw then serves 8 rows: per group of 8 rows and 32-element block, 144 bytes: the 8 rows' f16
- * scales, then 4 vectors of 32 bytes, vector j holding bytes 4j..4j+3 of each row's 16 packed bytes (low
- * nibbles: elements 4j..4j+3, high: 16+4j..16+4j+3).  An activation's 4 bytes are broadcast against the
- * vector; nibbles are used unsigned (0..15, 8 products summed in int16 stay below 2^15) and 8 * sum(q)
- * is taken off per block.  Per row: acc = fma((float)I_b, dw * d, acc) over blocks in order, so the
+/* ---- rows packed 8 at a time ("x8": q4_0 and q8_0) ---------------------------------------------------
+ * One vpmaddubsw then serves 8 rows.  Per group of 8 rows and 32-element block (8 times the type's block
+ * size, so a packed matrix takes the bytes of the original): the 8 rows' f16 scales, then vectors of 32
+ * bytes, vector j holding bytes 4j..4j+3 of each row's quant bytes (q4_0: 4 vectors; low nibbles are
+ * elements 4j..4j+3, high 16+4j..; q8_0: 8 vectors, elements 4j..4j+3).  4 activation bytes are broadcast
+ * against a vector.  q4_0 nibbles are used unsigned (0..15: 8 products summed in int16 stay below 2^15)
+ * and 8 * sum(q) is taken off per block; q8_0 moves the weights' signs onto the activations and widens
+ * each product pair to int32.  Per row: acc = fma((float)I_b, dw * d, acc) over blocks in order, so the
  * scalar and SIMD versions agree bit for bit. */
-#define G4_Q4_0X8_ROWS 8
-#define G4_Q4_0X8_BLOCK 144
-/* src: 8 rows of n (multiple of 32) q4_0 elements, row stride row_bytes; dst: n / 32 * 144 bytes */
-void g4_pack_q4_0x8(const void *src, size_t row_bytes, int64_t n, void *dst);
-/* row r (0..7) of a packed group back to plain q4_0 bytes */
-void g4_unpack_q4_0x8(const void *grp, int r, int64_t n, void *dst);
+#define G4_X8_ROWS 8
+int g4_x8_type(int type); /* 1 for a type with a packed layout */
+/* src: 8 rows of n (multiple of 32) elements, row stride row_bytes; dst: the same number of bytes */
+void g4_pack_x8(int type, const void *src, size_t row_bytes, int64_t n, void *dst);
+/* row r (0..7) of a packed group back to the type's plain bytes */
+void g4_unpack_x8(int type, const void *grp, int r, int64_t n, void *dst);
 /* y[t * ldy + r] = row r of the group . x_t, for r < 8 and t < nt (<= G4_QDOT_MAX_NT) */
 typedef void (*g4_qdot_x8_fn)(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,
                               int64_t ldy);
-g4_qdot_x8_fn g4_qdot_q4_0x8(void);     /* this CPU's kernel, or NULL when it has no SIMD one */
-void g4_qdot_q4_0x8_ref(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
+g4_qdot_x8_fn g4_qdot_x8(int type);     /* this CPU's kernel, or NULL when it has no SIMD one */
+g4_qdot_x8_fn g4_qdot_x8_ref(int type); /* the portable scalar kernel, or NULL for a type without a layout */
 
 #endif

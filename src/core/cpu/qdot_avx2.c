@@ -124,14 +124,14 @@ G4_AVX2_INLINE void qdot_rows(const uint8_t *w, const g4_block_q8x *x, int64_t l
 G4_QDOT_AVX2(g4_qdot_q8_0_avx2, 0)
 G4_QDOT_AVX2(g4_qdot_q4_0_avx2, 1)
 
-/* q4_0x8 (qdot.h): a group of 8 packed rows against NT activation rows; lane r of acc[t] is row r. */
+/* x8 layouts (qdot.h): a group of 8 packed rows against NT activation rows; lane r of acc[t] is row r. */
 G4_AVX2_INLINE void qdot_x8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y, int64_t ldy,
                             const int NT) {
     const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
     __m256 acc[G4_QDOT_MAX_NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++, p += G4_Q4_0X8_BLOCK) {
+    for (int64_t b = 0; b < nb; b++, p += 8 * sizeof(g4_block_q4_0)) {
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
         __m256i lo[4], hi[4];
 #pragma GCC unroll 4
@@ -168,6 +168,51 @@ G4_AVX2 void g4_qdot_q4_0x8_avx2(const void *grp, const g4_block_q8x *x, int64_t
     case 2: qdot_x8(grp, x, ldx, nb, y, ldy, 2); break;
     case 3: qdot_x8(grp, x, ldx, nb, y, ldy, 3); break;
     default: qdot_x8(grp, x, ldx, nb, y, ldy, 4); break;
+    }
+}
+
+/* q8_0x8: per chunk j, |w| once, then per token the activation bytes take the weights' signs; each
+ * product pair is widened to int32 at once (128 * 127 * 2 fits int16, four of them would not). */
+G4_AVX2_INLINE void qdot_q8x8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y,
+                              int64_t ldy, const int NT) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[G4_QDOT_MAX_NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++, p += 8 * sizeof(g4_block_q8_0)) {
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
+        __m256i is[G4_QDOT_MAX_NT];
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; t++) is[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16 + 32 * j));
+            const __m256i a = _mm256_abs_epi8(v);
+#pragma GCC unroll 4
+            for (int t = 0; t < NT; t++) {
+                int32_t q4;
+                memcpy(&q4, x[t * ldx + b].q + 4 * j, 4);
+                const __m256i s = _mm256_sign_epi8(_mm256_set1_epi32(q4), v);
+                is[t] = _mm256_add_epi32(is[t], _mm256_madd_epi16(_mm256_maddubs_epi16(a, s), ones));
+            }
+        }
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; t++)
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is[t]), _mm256_mul_ps(dw, _mm256_set1_ps(x[t * ldx + b].d)),
+                                     acc[t]);
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) _mm256_storeu_ps(y + t * ldy, acc[t]);
+}
+
+G4_AVX2 void g4_qdot_q8_0x8_avx2(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,
+                                 int64_t ldy) {
+    const int64_t nb = n / G4_QK8X;
+    switch (nt) {
+    case 1: qdot_q8x8(grp, x, ldx, nb, y, ldy, 1); break;
+    case 2: qdot_q8x8(grp, x, ldx, nb, y, ldy, 2); break;
+    case 3: qdot_q8x8(grp, x, ldx, nb, y, ldy, 3); break;
+    default: qdot_q8x8(grp, x, ldx, nb, y, ldy, 4); break;
     }
 }
 
