@@ -149,6 +149,12 @@ static void g4_qdot_select(void) {
         g4_qdot_sel.x8[G4_TYPE_Q8_0] = g4_qdot_q8_0x8_avx2;
     }
 #endif
+#ifdef G4_HAVE_NEON_KERNELS
+    if (g4_cpu_has_dotprod()) {
+        g4_qdot_sel.x8[G4_TYPE_Q4_0] = g4_qdot_q4_0x8_neon;
+        g4_qdot_sel.x8[G4_TYPE_Q8_0] = g4_qdot_q8_0x8_neon;
+    }
+#endif
 }
 
 static const g4_qdot_kernels *g4_qdot_get(void) {
