@@ -45,6 +45,7 @@ static int read_fixture(const char *dir, int *ids, int *n_decode, int *greedy, i
 static int g_q8_act; /* contexts use 8-bit activations (g4_ctx_params.q8_act) */
 static int g_pack;   /* models get g4_model_pack_q8 */
 static int g_packed; /* tensors the last run() found packed */
+static int g_threads = 1;
 
 /* prefill ids[0..np) with all logits, then decode the `dec` tokens one by one (last-token logits);
  * returns (np + n_dec) x vocab logits */
@@ -56,7 +57,7 @@ static float *run(const char *path, const int *ids, int np, const int *dec, int 
     if (g_pack && g4_model_pack_q8(m, err)) { fprintf(stderr, "%s\n", err); g4_model_free(m); return NULL; }
     g_packed = 0;
     for (int i = 0; i < m->n_tensors; i++) g_packed += m->tensors[i].packed != NULL;
-    g4_ctx_params cp = {.n_ctx = 256, .n_batch = 64, .n_threads = 1, .q8_act = g_q8_act};
+    g4_ctx_params cp = {.n_ctx = 256, .n_batch = 64, .n_threads = g_threads, .q8_act = g_q8_act};
     if (g4_ctx_new(&c, m, &cp, err)) { fprintf(stderr, "%s\n", err); g4_model_free(m); return NULL; }
     const int V = m->cfg.n_vocab;
     float *out = malloc(sizeof(float) * (size_t)(np + n_dec) * V);
@@ -194,6 +195,15 @@ int main(void) {
     printf("tiny-a q4_0: %d matrices packed\n", g_packed);
     report_vs_reference(dir, TMP "/tiny-a-q8_0.gguf", "tiny-a q8_0 --q8-act, packed", 0.90, 0.1);
     CHECKF(g_packed > 0, "no q8_0 matrix was packed");
+    {   /* the packed integer path does not depend on the thread count (a row group is one thread's) */
+        float *one = run(TMP "/tiny-a-q4_0.gguf", ids, np, greedy, nd);
+        g_threads = 3;
+        float *three = run(TMP "/tiny-a-q4_0.gguf", ids, np, greedy, nd);
+        g_threads = 1;
+        CHECKF(one && three && !memcmp(one, three, sizeof(float) * (size_t)(np + nd) * V),
+               "q4_0 --q8-act packed: 1 and 3 threads differ");
+        free(one), free(three);
+    }
     /* packing alone changes nothing on the exact path */
     g_q8_act = 0;
     float *a = run(TMP "/tiny-a-q4_0.gguf", ids, np, greedy, nd);
