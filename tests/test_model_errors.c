@@ -644,6 +644,28 @@ static void test_corpus(void) {
     CHECK(files >= 1);
 }
 
+/* g4_ctx_fill_synthetic (bench -d): positions count as evaluated, the next step sees them, and the
+ * context's limits still hold */
+static void test_fill_synthetic(const g4_model *m) {
+    char err[G4_ERR_LEN];
+    g4_ctx *c;
+    g4_ctx_params cp = {.n_ctx = 64, .n_batch = 16, .n_threads = 1};
+    CHECK(g4_ctx_new(&c, m, &cp, err) == G4_OK);
+    CHECK(g4_ctx_fill_synthetic(c, 65, err) == G4_EINVAL && strstr(err, "n_ctx") && g4_ctx_n_past(c) == 0);
+    CHECK(g4_ctx_fill_synthetic(c, -1, err) == G4_EINVAL);
+    CHECK(g4_ctx_fill_synthetic(c, 50, err) == G4_OK && g4_ctx_n_past(c) == 50);
+    float *logits = malloc(sizeof(float) * (size_t)m->cfg.n_vocab);
+    int tok = 7;
+    CHECK(logits && g4_ctx_eval(c, &tok, 1, logits, 0, err) == G4_OK && g4_ctx_n_past(c) == 51);
+    int fin = 1;
+    for (int i = 0; logits && i < m->cfg.n_vocab; i++) fin &= isfinite(logits[i]) != 0;
+    CHECK(fin);
+    CHECK(g4_ctx_fill_synthetic(c, 64, err) == G4_OK && g4_ctx_eval(c, &tok, 1, logits, 0, err) == G4_EINVAL &&
+          strstr(err, "context full"));
+    free(logits);
+    g4_ctx_free(c);
+}
+
 int main(void) {
     clock_t t0 = clock();
     mkdir("tests/tmp", 0755);
@@ -651,6 +673,7 @@ int main(void) {
     g4_model *m;
     g4_status st = g4_model_load(&m, SRC_DIR, err);
     CHECKF(st == G4_OK, "%s", err);
+    if (st == G4_OK) test_fill_synthetic(m);
     if (st) return check_done("model_errors");
     st = g4_model_write_gguf(m, GOOD, G4_TYPE_F32, err);
     CHECKF(st == G4_OK, "%s", err);

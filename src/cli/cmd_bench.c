@@ -15,13 +15,18 @@
 #include "core/membw.h"
 #include "text/tokenizer.h"
 
-static int bench_eval(g4_ctx *c, int n_prompt, int n_gen, float *logits, int n_vocab, double *secs) {
+static int bench_eval(g4_ctx *c, long depth, int n_prompt, int n_gen, float *logits, int n_vocab, double *secs) {
     char err[G4_ERR_LEN];
     int *ids = malloc(sizeof(int) * (size_t)(n_prompt > 0 ? n_prompt : 1));
     if (!ids) return 0;
     uint64_t s = 0x9E3779B97F4A7C15ull;
     for (int i = 0; i < n_prompt; i++) { s = s * 6364136223846793005ull + 1442695040888963407ull; ids[i] = (int)((s >> 33) % (uint64_t)n_vocab); }
     g4_ctx_reset(c);
+    if (depth > 0 && g4_ctx_fill_synthetic(c, depth, err)) {
+        fprintf(stderr, "error: %s\n", err);
+        free(ids);
+        return 0;
+    }
     double t0 = cli_now();
     int ok = 1;
     if (n_prompt > 0) ok = !g4_ctx_eval(c, ids, n_prompt, logits, 0, err);
@@ -141,11 +146,12 @@ static int bench_tokenizer(const char *path, const char *text_path) {
 int cmd_bench(int argc, char **argv) {
     const char *path = NULL, *tok_path = NULL, *text_path = NULL, *mmproj = NULL;
     int media = 0, membw = 0, kv_f16 = 0, q8_act = 0;
-    long n_prompt = 512, n_gen = 128, threads = 2, reps = 3;
+    long n_prompt = 512, n_gen = 128, threads = 2, reps = 3, depth = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             printf("usage: gemma4 bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [--membw] [--kv-type f16] [--q8-act]\n"
+                   "                    [-d DEPTH]   (tests start after DEPTH positions of synthetic K/V, not a real prefill)\n"
                    "       gemma4 bench --membw [-t THREADS]   (memory read bandwidth: the decode ceiling)\n"
                    "       gemma4 bench -m MODEL [--mmproj FILE] --media   (280-token image, 30 s audio)\n"
                    "       gemma4 bench --tokenizer tokenizer.json|FILE.gguf [--text FILE]\n");
@@ -161,6 +167,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "-t")) { if (!cli_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else if (!strcmp(a, "--kv-type")) { if (!cli_kv_type(v, &kv_f16)) return 2; i++; }
         else if (!strcmp(a, "--q8-act")) q8_act = 1;
+        else if (!strcmp(a, "-d") || !strcmp(a, "--depth")) { if (!cli_int(a, v, 0, 1 << 24, &depth)) return 2; i++; }
         else if (!strcmp(a, "-r")) { if (!cli_int(a, v, 1, 1000, &reps)) return 2; i++; }
         else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); return 2; }
     }
@@ -182,7 +189,7 @@ int cmd_bench(int argc, char **argv) {
         g4_model_free(m);
         return 1;
     }
-    long n_ctx = media ? 751 : G4_MAX(n_prompt, n_gen) + 1;
+    long n_ctx = media ? 751 : depth + G4_MAX(n_prompt, n_gen) + 1;
     g4_ctx_params cp = {.n_ctx = (int)G4_MIN(n_ctx, cf->n_ctx_train), .n_batch = media ? 750 : 512, .n_threads = (int)threads,
                         .kv_f16 = kv_f16, .q8_act = q8_act};
     g4_ctx *c;
@@ -205,17 +212,19 @@ int cmd_bench(int argc, char **argv) {
         if (np + ng == 0) continue;
         double warm, sum = 0, sum2 = 0;
         /* a short warm-up pages the weights in and starts the threads */
-        if (!bench_eval(c, G4_MIN(np, 8), G4_MIN(ng, 2), logits, cf->n_vocab, &warm)) { rc = 1; break; }
+        if (!bench_eval(c, depth, G4_MIN(np, 8), G4_MIN(ng, 2), logits, cf->n_vocab, &warm)) { rc = 1; break; }
         for (long r = 0; r < reps; r++) {
             double s;
-            if (!bench_eval(c, np, ng, logits, cf->n_vocab, &s)) { rc = 1; break; }
+            if (!bench_eval(c, depth, np, ng, logits, cf->n_vocab, &s)) { rc = 1; break; }
             double tps = (np + ng) / s;
             sum += tps;
             sum2 += tps * tps;
         }
         double mean = sum / (double)reps, sd = sqrt(fmax(0, sum2 / (double)reps - mean * mean));
-        printf("| %s | %.2f GiB | %ld | %s%d | %.2f ± %.2f |\n", path, gib, threads, test == 0 ? "pp" : "tg",
-               np + ng, mean, sd);
+        char dtag[32] = "";
+        if (depth > 0) snprintf(dtag, sizeof dtag, " @ d%ld", depth);
+        printf("| %s | %.2f GiB | %ld | %s%d%s | %.2f ± %.2f |\n", path, gib, threads, test == 0 ? "pp" : "tg",
+               np + ng, dtag, mean, sd);
         if (test == 1)
             printf("(tg streams %.2f GiB of weights per token: %.1f GB/s effective)\n", gib,
                    gib * 1.073741824 * mean);

@@ -33,6 +33,10 @@ size_t g4_ctx_kv_bytes(const g4_config *c, int n_ctx, int n_batch, int kv_f16);
 
 g4_status g4_ctx_new(g4_ctx **out, const g4_model *m, const g4_ctx_params *p, char *err);
 void g4_ctx_free(g4_ctx *c);
+/* For benchmarks: pretend n positions were evaluated.  Every layer's K/V slots for them get pseudo-random
+ * values in [-1, 1) and n_past = n, so the next steps attend over n positions and cost what they would
+ * after a real prefill of that length (the values are meaningless).  EINVAL when n exceeds n_ctx. */
+g4_status g4_ctx_fill_synthetic(g4_ctx *c, int64_t n, char *err);
 /* Forget the sequence (the cache is simply overwritten from position 0). */
 void g4_ctx_reset(g4_ctx *c);
 /* Drop positions >= n_past (e.g. rejected draft tokens); n_past may only shrink. */

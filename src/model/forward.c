@@ -95,6 +95,32 @@ void g4_ctx_free(g4_ctx *c) {
 
 void g4_ctx_reset(g4_ctx *c) { c->n_past = 0; }
 
+g4_status g4_ctx_fill_synthetic(g4_ctx *c, int64_t n, char *err) {
+    const g4_config *cf = &c->model->cfg;
+    if (n < 0 || n > c->p.n_ctx)
+        return g4_errf(err, G4_EINVAL, "depth %lld outside 0..n_ctx %d", (long long)n, c->p.n_ctx);
+    int64_t wmax = 0;
+    for (int l = 0; l < cf->n_layer; l++) wmax = G4_MAX(wmax, (int64_t)g4_layer_n_kv(cf, l) * g4_layer_d_head(cf, l));
+    float *row = g4_malloc(sizeof(float) * (size_t)G4_MAX(wmax, 1));
+    if (!row) return g4_errf(err, G4_ENOMEM, "depth: out of memory");
+    uint32_t s = 12345;
+    for (int l = 0; l < cf->n_layer; l++) {
+        const int64_t w = (int64_t)g4_layer_n_kv(cf, l) * g4_layer_d_head(cf, l);
+        const size_t rb = g4_row_size(c->kv_type, w);
+        for (int64_t slot = 0; slot < G4_MIN(n, c->cap[l]); slot++)
+            for (int kv = 0; kv < 2; kv++) {
+                for (int64_t i = 0; i < w; i++) {
+                    s = s * 1664525u + 1013904223u;
+                    row[i] = (float)(s >> 8) / (float)(1u << 23) - 1.0f;
+                }
+                BE(c)->store_kv(BC(c), (char *)(kv ? c->v[l] : c->k[l]) + (size_t)slot * rb, c->kv_type, row, w);
+            }
+    }
+    g4_free(row);
+    c->n_past = n;
+    return G4_OK;
+}
+
 g4_status g4_ctx_truncate(g4_ctx *c, int64_t n_past, char *err) {
     if (n_past < 0 || n_past > c->n_past)
         return g4_errf(err, G4_EINVAL, "truncate: %lld outside 0..%lld", (long long)n_past, (long long)c->n_past);
