@@ -19,6 +19,7 @@
 #include "ffmpeg_io.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include <libavutil/log.h>
 #include <libavutil/mem.h>
 #include <libavutil/opt.h>
+#include <libswscale/swscale.h>
 
 #define G4_AVIO_BUF 65536
 
@@ -39,6 +41,20 @@ static void g4_av_quiet_once(void) {
     av_max_alloc(G4_AV_MAX_ALLOC);
 }
 void g4_av_quiet(void) { pthread_once(&g4_av_once, g4_av_quiet_once); }
+
+int g4_av_sws_rgb24(struct SwsContext *s, const AVFrame *fr, int w, int h, uint8_t **out) {
+    const size_t row = (size_t)w * 3, stride = (row + 63) & ~(size_t)63;
+    *out = NULL;
+    if (w <= 0 || h <= 0 || stride > INT_MAX) return -1;
+    uint8_t *buf = g4_malloc(stride * (size_t)h + 64);
+    if (!buf) return -1;
+    uint8_t *dst[4] = {buf, NULL, NULL, NULL};
+    int dls[4] = {(int)stride, 0, 0, 0};
+    int got = sws_scale(s, (const uint8_t *const *)fr->data, fr->linesize, 0, h, dst, dls);
+    for (int y = 1; y < h; y++) memmove(buf + (size_t)y * row, buf + (size_t)y * stride, row);
+    *out = buf;
+    return got;
+}
 
 const char *g4_av_errstr(int code, char *buf, size_t n) {
     if (av_strerror(code, buf, n) < 0) snprintf(buf, n, "FFmpeg error %d", code);

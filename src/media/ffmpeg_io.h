@@ -39,6 +39,13 @@ g4_status g4_avin_open_mem(g4_avin *in, const uint8_t *buf, size_t n, const char
 g4_status g4_avin_open_file(g4_avin *in, const char *path, char *err);
 void g4_avin_close(g4_avin *in);
 
+/* sws_scale(s) of frame rows [0, h) into a new tightly packed RGB24 image of w x h (g4_malloc'd, *out).
+ * swscale's SIMD writers store a few bytes past the end of a row (a fuzzed WebM made them overrun a packed
+ * buffer and corrupt the heap), so it writes rows padded to 64 bytes with 64 spare bytes at the end, which
+ * are then packed in place.  Returns the rows converted, or -1 when out of memory (*out NULL). */
+struct SwsContext;
+int g4_av_sws_rgb24(struct SwsContext *s, const AVFrame *fr, int w, int h, uint8_t **out);
+
 /* Silence FFmpeg's logging (once per process). */
 void g4_av_quiet(void);
 

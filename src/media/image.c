@@ -605,10 +605,10 @@ static g4_status decode_ffmpeg(g4_image *out, const uint8_t *buf, size_t n, cons
             why = "unsupported pixel format";
             goto done;
         }
-        uint8_t *dst[4] = {rgb, NULL, NULL, NULL};
-        int dls[4] = {fr->width * 3, 0, 0, 0};
-        sws_scale(sws, (const uint8_t *const *)fr->data, fr->linesize, 0, fr->height, dst, dls);
+        g4_free(rgb);
+        (void)g4_av_sws_rgb24(sws, fr, fr->width, fr->height, &rgb); /* padded rows: see ffmpeg_io.h */
         sws_freeContext(sws);
+        if (!rgb) goto oom;
     }
     int aoff = fr->format == AV_PIX_FMT_BGRA ? 3 : fr->format == AV_PIX_FMT_ARGB ? 0 : -1;
     if (is_gif && aoff >= 0) { /* canvas and transparent pixels (alpha 0) -> background colour */

@@ -222,11 +222,9 @@ static g4_status g4_vdec_rgb(g4_vdec *d, g4_image *out, char *err) {
         sws_setColorspaceDetails(d->sws, coef, srng, coef, drng, bri, con, sat);
     }
     size_t w = (size_t)d->w, h = (size_t)d->h;
-    uint8_t *rgb = g4_malloc(w * h * 3);
+    uint8_t *rgb;
+    int got = g4_av_sws_rgb24(d->sws, fr, d->w, d->h, &rgb);
     if (!rgb) return g4_errf(err, G4_ENOMEM, "%s: out of memory (%dx%d frame)", d->in->name, d->w, d->h);
-    uint8_t *dst[4] = {rgb, NULL, NULL, NULL};
-    int dls[4] = {d->w * 3, 0, 0, 0};
-    int got = sws_scale(d->sws, (const uint8_t *const *)fr->data, fr->linesize, 0, d->h, dst, dls);
     if (got != d->h) {
         g4_free(rgb);
         return g4_errf(err, G4_EFORMAT, "%s: RGB conversion failed (got %d rows, want %d)", d->in->name, got, d->h);
