@@ -453,6 +453,16 @@ static void test_lookups(void) {
         CHECK(g4_tok_stream_put(&s, -3, buf) == 0 && g4_tok_stream_put(&s, 1 << 30, buf) == 0);
         g4_tok_stream_init(&s, t, 0);
         CHECK(g4_tok_stream_put(&s, bos, buf) == 5 && !memcmp(buf, "<bos>", 5));
+        /* raw output (G4_TOK_SKIP_CONTROL): specials hidden except the ones llama.cpp always renders, which
+         * this tokenizer.json flags special as Gemma 4's does */
+        int tc = g4_tok_find(t, "<|tool_call>"), q = g4_tok_find(t, "<|\"|>");
+        CHECK(tc >= 0 && q >= 0 && g4_tokenizer_is_special(t, tc));
+        g4_tok_stream_init(&s, t, G4_TOK_SKIP_CONTROL);
+        CHECK(g4_tok_stream_put(&s, bos, buf) == 0);
+        CHECK(g4_tok_stream_put(&s, tc, buf) == 12 && !memcmp(buf, "<|tool_call>", 12));
+        CHECK(g4_tok_stream_put(&s, q, buf) == 5 && !memcmp(buf, "<|\"|>", 5));
+        g4_tok_stream_init(&s, t, 1);
+        CHECK(g4_tok_stream_put(&s, tc, buf) == 0); /* HF's skip_special_tokens hides it */
         free(buf);
     }
 

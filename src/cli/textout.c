@@ -50,7 +50,7 @@ g4_status text_out_init(text_out *o, const g4_tokenizer *t, int chat, const char
     memset(o, 0, sizeof *o);
     o->tsbuf = malloc(g4_tok_stream_bufsize(t) + 1);
     if (!o->tsbuf) return g4_errf(err, G4_ENOMEM, "output: out of memory");
-    g4_tok_stream_init(&o->ts, t, !chat); /* chat parsing needs the channel/tool markers */
+    g4_tok_stream_init(&o->ts, t, chat ? 0 : G4_TOK_SKIP_CONTROL); /* chat parsing needs the channel/tool markers */
     if (chat) {
         g4_status st = g4_chat_stream_new(&o->cs, on_event, o, err);
         if (st) { free(o->tsbuf); o->tsbuf = NULL; return st; }

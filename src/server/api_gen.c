@@ -451,7 +451,7 @@ void g4_api_run(g4_http_req *r, g4_api *api, const g4_api_request *q, const int 
     if (tok) { /* chat parsing needs the channel and tool markers: keep special tokens then */
         g.tsbuf = g4_malloc(g4_tok_stream_bufsize(tok) + 1);
         if (!g.tsbuf) st = g4_errf(err, G4_ENOMEM, "out of memory");
-        else g4_tok_stream_init(&g.ts, tok, !q->chat);
+        else g4_tok_stream_init(&g.ts, tok, q->chat ? 0 : G4_TOK_SKIP_CONTROL);
     }
     if (!st && q->chat && !q->json) st = g4_chat_stream_new(&g.cs, on_event, &g, err);
     const int lists = lp_lists_new(&g);

@@ -36,7 +36,9 @@ static void sb_put(sbuf *b, const void *s, size_t n) {
 }
 
 static int visible(const g4_tokenizer *t, int id, int skip_special) {
-    return id >= 0 && id < t->n_vocab && t->off[id] != TOK_NOSTR && !(skip_special && t->special[id]);
+    if (id < 0 || id >= t->n_vocab || t->off[id] == TOK_NOSTR) return 0;
+    if (!skip_special || !t->special[id]) return 1;
+    return skip_special == G4_TOK_SKIP_CONTROL && g4_tok_always_rendered(t->pool + t->off[id], t->len[id]);
 }
 
 static void flush_bytes(sbuf *b, const unsigned char *bytes, size_t n) {

@@ -138,6 +138,9 @@ g4_status g4_tok_add_merge(g4_tokenizer *t, const char *a, size_t an, const char
 /* rank and merged id of the pair (a, b); 0 if no such merge */
 int g4_tok_merge_find(const g4_tokenizer *t, int a, int b, uint32_t *rank, int *nid);
 /* Append an added token (HF AddedVocabulary::add_tokens semantics for ids). */
+/* The Gemma 4 tokens llama.cpp's converter marks USER_DEFINED so they are always rendered (<|channel>,
+ * <|tool_call>, <|"|>, ...): the GGUF writer stores them so, and G4_TOK_SKIP_CONTROL shows them. */
+int g4_tok_always_rendered(const char *s, size_t n);
 g4_status g4_tok_add_added(g4_tokenizer *t, const char *s, size_t n, int special, int normalized, int lstrip,
                         int rstrip, int single_word, char *err);
 /* After everything is set: byte ids, tries, decoder pieces. */

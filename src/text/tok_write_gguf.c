@@ -25,9 +25,6 @@
 
 enum { TT_NORMAL = 1, TT_CONTROL = 3, TT_USER_DEFINED = 4, TT_UNUSED = 5, TT_BYTE = 6 };
 
-/* llama.cpp's gemma4 converter marks these USER_DEFINED so they are always rendered */
-static const char *const visible[] = {"<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>",
-                                      "<|tool_response>", "<tool_response|>", "<|\"|>"};
 
 static int is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
@@ -35,11 +32,7 @@ static int is_byte_token(const char *s, size_t n) {
     return n == 6 && !memcmp(s, "<0x", 3) && is_hex(s[3]) && is_hex(s[4]) && s[5] == '>';
 }
 
-static int is_visible(const char *s, size_t n) {
-    for (size_t i = 0; i < sizeof visible / sizeof *visible; i++)
-        if (strlen(visible[i]) == n && !memcmp(visible[i], s, n)) return 1;
-    return 0;
-}
+static int is_visible(const char *s, size_t n) { return g4_tok_always_rendered(s, n); }
 
 static int cmp_rank(const void *a, const void *b) {
     const tok_mslot *x = *(const tok_mslot *const *)a, *y = *(const tok_mslot *const *)b;

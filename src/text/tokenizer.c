@@ -556,3 +556,11 @@ oom:
     g4_free(cur);
     return G4_ENOMEM;
 }
+
+int g4_tok_always_rendered(const char *s, size_t n) {
+    static const char *const names[] = {"<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>",
+                                        "<|tool_response>", "<tool_response|>", "<|\"|>"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i]) == n && !memcmp(names[i], s, n)) return 1;
+    return 0;
+}

@@ -124,6 +124,10 @@ typedef struct {
     int any;                 /* a token was emitted (no-decoder mode joins with " ") */
 } g4_tok_stream;
 
+/* skip_special: 0 shows every token; 1 hides special ones (HF's skip_special_tokens); G4_TOK_SKIP_CONTROL
+ * hides them except those llama.cpp always renders (<|tool_call>, <|channel>, <|"|>, ...), so raw text
+ * reads the same whether the model came from its HF directory or from its GGUF. */
+#define G4_TOK_SKIP_CONTROL 2
 void g4_tok_stream_init(g4_tok_stream *s, const g4_tokenizer *t, int skip_special);
 /* Bytes an output buffer needs for one put or flush (never more). */
 size_t g4_tok_stream_bufsize(const g4_tokenizer *t);
