@@ -21,17 +21,8 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "core/cpu/avx2_util.h"
 #include "core/quant.h"
-
-#define G4_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define G4_AVX2_INLINE __attribute__((target("avx2,fma,f16c"), always_inline)) static inline
-
-G4_AVX2_INLINE float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 G4_AVX2_INLINE float hmax8(__m256 v) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -69,12 +60,6 @@ G4_AVX2 void g4_quantize_q8x_avx2(const float *x, g4_block_q8x *out, int64_t n) 
     }
 }
 
-G4_AVX2_INLINE float ld_f16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
 /* 8 int32 sums of 4 byte products each: unsigned u times signed s */
 G4_AVX2_INLINE __m256 dot_us(__m256i u, __m256i s) {
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
@@ -107,22 +92,32 @@ G4_AVX2_INLINE void qdot_rows(const uint8_t *w, const g4_block_q8x *x, int64_t l
         }
     }
 #pragma GCC unroll 4
-    for (int t = 0; t < NT; t++) y[t * ldy] = hsum8(_mm256_add_ps(acc[0][t], acc[1][t]));
+    for (int t = 0; t < NT; t++) y[t * ldy] = hsum(_mm256_add_ps(acc[0][t], acc[1][t]));
 }
 
-#define G4_QDOT_AVX2(name, q4)                                                                             \
-    G4_AVX2 void name(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,    \
+G4_AVX2_INLINE void qdot_rows_q8_0(const uint8_t *w, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y,
+                                    int64_t ldy, const int NT) {
+    qdot_rows(w, x, ldx, nb, y, ldy, NT, 0);
+}
+G4_AVX2_INLINE void qdot_rows_q4_0(const uint8_t *w, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y,
+                                    int64_t ldy, const int NT) {
+    qdot_rows(w, x, ldx, nb, y, ldy, NT, 1);
+}
+
+/* A g4_qdot_fn / g4_qdot_x8_fn from a kernel whose token count NT must be a constant. */
+#define G4_QDOT_NT(name, kernel)                                                                           \
+    G4_AVX2 void name(const void *w, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,      \
                       int64_t ldy) {                                                                       \
         const int64_t nb = n / G4_QK8X;                                                                    \
         switch (nt) {                                                                                      \
-        case 1: qdot_rows(row, x, ldx, nb, y, ldy, 1, q4); break;                                         \
-        case 2: qdot_rows(row, x, ldx, nb, y, ldy, 2, q4); break;                                         \
-        case 3: qdot_rows(row, x, ldx, nb, y, ldy, 3, q4); break;                                         \
-        default: qdot_rows(row, x, ldx, nb, y, ldy, 4, q4); break;                                        \
+        case 1: kernel(w, x, ldx, nb, y, ldy, 1); break;                                                  \
+        case 2: kernel(w, x, ldx, nb, y, ldy, 2); break;                                                  \
+        case 3: kernel(w, x, ldx, nb, y, ldy, 3); break;                                                  \
+        default: kernel(w, x, ldx, nb, y, ldy, 4); break;                                                 \
         }                                                                                                  \
     }
-G4_QDOT_AVX2(g4_qdot_q8_0_avx2, 0)
-G4_QDOT_AVX2(g4_qdot_q4_0_avx2, 1)
+G4_QDOT_NT(g4_qdot_q8_0_avx2, qdot_rows_q8_0)
+G4_QDOT_NT(g4_qdot_q4_0_avx2, qdot_rows_q4_0)
 
 /* x8 layouts (qdot.h): a group of 8 packed rows against NT activation rows; lane r of acc[t] is row r. */
 G4_AVX2_INLINE void qdot_x8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y, int64_t ldy,
@@ -160,16 +155,7 @@ G4_AVX2_INLINE void qdot_x8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx
     for (int t = 0; t < NT; t++) _mm256_storeu_ps(y + t * ldy, acc[t]);
 }
 
-G4_AVX2 void g4_qdot_q4_0x8_avx2(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,
-                                 int64_t ldy) {
-    const int64_t nb = n / G4_QK8X;
-    switch (nt) {
-    case 1: qdot_x8(grp, x, ldx, nb, y, ldy, 1); break;
-    case 2: qdot_x8(grp, x, ldx, nb, y, ldy, 2); break;
-    case 3: qdot_x8(grp, x, ldx, nb, y, ldy, 3); break;
-    default: qdot_x8(grp, x, ldx, nb, y, ldy, 4); break;
-    }
-}
+G4_QDOT_NT(g4_qdot_q4_0x8_avx2, qdot_x8)
 
 /* q8_0x8: per chunk j, |w| once, then per token the activation bytes take the weights' signs; each
  * product pair is widened to int32 at once (128 * 127 * 2 fits int16, four of them would not). */
@@ -205,15 +191,6 @@ G4_AVX2_INLINE void qdot_q8x8(const uint8_t *p, const g4_block_q8x *x, int64_t l
     for (int t = 0; t < NT; t++) _mm256_storeu_ps(y + t * ldy, acc[t]);
 }
 
-G4_AVX2 void g4_qdot_q8_0x8_avx2(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,
-                                 int64_t ldy) {
-    const int64_t nb = n / G4_QK8X;
-    switch (nt) {
-    case 1: qdot_q8x8(grp, x, ldx, nb, y, ldy, 1); break;
-    case 2: qdot_q8x8(grp, x, ldx, nb, y, ldy, 2); break;
-    case 3: qdot_q8x8(grp, x, ldx, nb, y, ldy, 3); break;
-    default: qdot_q8x8(grp, x, ldx, nb, y, ldy, 4); break;
-    }
-}
+G4_QDOT_NT(g4_qdot_q8_0x8_avx2, qdot_q8x8)
 
 #endif

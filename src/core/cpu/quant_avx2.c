@@ -22,9 +22,9 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "core/cpu/avx2_util.h"
 #include "core/quant.h"
 
-#define G4_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 static int detect_avx2(void) {
     unsigned a, b, c, d;
@@ -43,18 +43,6 @@ int g4_cpu_has_avx2(void) {
     return v;
 }
 
-G4_AVX2 static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-G4_AVX2 static inline float ld_f16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
 
 G4_AVX2 static inline __m256 ldx(const float *x) { return _mm256_loadu_ps(x); }
 
