@@ -96,6 +96,42 @@ def word_acc(ref, hyp):
     return max(0.0, 1 - d[len(h)] / max(1, len(r)))
 
 
+# parameter names of the loaded model (model.safetensors spells the vision ones vision_embedder.*)
+F16_TENSORS = ("embed_vision.patch_dense.weight", "embed_vision.pos_embedding",
+               "embed_vision.multimodal_embedder.embedding_projection.weight", "embed_audio.embedding_projection.weight")
+
+
+def q8_0_roundtrip(w):
+    """w quantized to q8_0 and back, as src/core/quant.c does it (ggml's reference rounding: d = max|x|/127
+    in f32, q = round-half-away(x * (1/d)), stored d in f16, value = f16(d) * q), along the last dim."""
+    x = w.detach().float().reshape(-1, 32)
+    d = x.abs().max(1, keepdim=True).values / 127.0
+    inv = torch.where(d != 0, 1.0 / torch.where(d != 0, d, torch.ones_like(d)), torch.zeros_like(d))
+    v = x * inv
+    q = torch.sign(v) * torch.floor(v.abs() + 0.5)
+    return (d.half().float() * q.clamp(-127, 127)).reshape(w.shape)
+
+
+def quantized_like_gguf(model, qtype):
+    """The torch model with the weights `gemma4 convert --type q8_0` writes, read back: decoder matrices in
+    q8_0 (f16 where a row is not a whole number of blocks), the vision patch matrix, its position table and
+    the two embedding projections in f16, every vector in f32.  So PyTorch computes on the same numbers as
+    the C engine on the GGUF, and their greedy answers can be compared exactly (see docs/demo-model.md)."""
+    if qtype != "q8_0":
+        raise SystemExit("quantized_like_gguf: only q8_0 is modelled")
+    names = [n for n, _ in model.named_parameters()]
+    missing = [t for t in F16_TENSORS if not any(n.endswith(t) for n in names)]
+    if missing:
+        raise SystemExit("quantized_like_gguf: no parameter named *%s (transformers renamed them?)" % missing[0])
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if any(name.endswith(t) for t in F16_TENSORS):
+                p.copy_(p.half().float())
+            elif ".language_model." in "." + name and p.dim() == 2 and p.shape[0] > 1:
+                p.copy_(q8_0_roundtrip(p) if p.shape[1] % 32 == 0 else p.half().float())
+    return model
+
+
 def convert(gemma4, ckpt, gguf, qtype):
     subprocess.run([gemma4, "convert", ckpt, gguf, "--type", qtype], check=True)
     return os.path.getsize(gguf)
@@ -120,14 +156,21 @@ def main():
     from transformers.models.gemma4_unified import Gemma4UnifiedForConditionalGeneration
     model = Gemma4UnifiedForConditionalGeneration.from_pretrained(a.ckpt, dtype=torch.float32).eval()
     proc = train_demo.make_processor(os.path.join(a.ckpt, "tokenizer.json"))
+    qmodel = quantized_like_gguf(Gemma4UnifiedForConditionalGeneration.from_pretrained(a.ckpt, dtype=torch.float32),
+                                 a.type).eval()
     engines = {"c-hf": a.ckpt, "c-" + a.type: gguf}
+    ref_of = {"c-hf": "torch", "c-" + a.type: "torch-" + a.type}  # the PyTorch run on the same weights
     rows = []
     for i, s in enumerate(demo_data.heldout(a.seed, a.n)):
         prefix = os.path.join(a.work, "h%03d" % i)
         media = demo_data.write_media(s, prefix)
         t_ans, t_ids, t_logits, text, t_plain = torch_answer(model, proc, s)
+        q_ans, _, q_logits, _, q_plain = torch_answer(qmodel, proc, s)
         row = dict(i=i, task=s["task"], truth=truth(s), torch=t_ans, torch_plain=t_plain, media=media)
+        row["torch-" + a.type], row["torch-" + a.type + "_plain"] = q_ans, q_plain
+        ref = {"torch": (t_ans, t_plain, t_logits), "torch-" + a.type: (q_ans, q_plain, q_logits)}
         for name, path in engines.items():
+            t_ans, t_plain, t_logits = ref[ref_of[name]]
             c = c_answer(a.gemma4, path, s, media, text, prefix + "-" + name, a.threads)
             row[name] = c.get("answer")
             row[name + "_error"] = c.get("error")
@@ -140,17 +183,18 @@ def main():
                 row[name + "_cmd"] = c["cmd"]
         rows.append(row)
         print(json.dumps({k: v for k, v in row.items() if k != "media"}), file=sys.stderr, flush=True)
-    summary = summarize(rows, ["torch"] + list(engines))
+    summary = summarize(rows, ["torch", "torch-" + a.type] + list(engines), ref_of)
     with open(os.path.join(a.work, "results.json"), "w") as f:
         json.dump(dict(ckpt=a.ckpt, gguf=gguf, gguf_bytes=size, summary=summary, rows=rows), f, indent=1)
 
 
-def summarize(rows, who):
+def summarize(rows, who, ref_of):
     by = collections.defaultdict(list)
     for r in rows:
         by[r["task"]].append(r)
     print("%-16s %4s " % ("task", "n") + " ".join("%10s" % w for w in who) +
-          "  c==torch  prompt_ids_same  max|dlogit|  (hidden-specials cases)", file=sys.stdout)
+          "  c==torch(same weights)  prompt_ids_same  max|dlogit|  (hidden-specials cases)", file=sys.stdout)
+    who_c = [w for w in who if w in ref_of]
     out = {}
     for task, rs in sorted(by.items()):
         acc = {}
@@ -158,17 +202,17 @@ def summarize(rows, who):
             if task == "speech":
                 acc[w] = float(np.mean([word_acc(r["truth"], r[w] or "") for r in rs]))
             else:
-                acc[w] = float(np.mean([r[w] == r["truth"] or (w != "torch" and r[w] == plain(r["truth"]))
+                acc[w] = float(np.mean([r[w] == r["truth"] or (w in ref_of and r[w] == plain(r["truth"]))
                                         for r in rs]))
-        same = {w: float(np.mean([r[w] == r["torch"] or r[w + "_same_but_specials"] for r in rs])) for w in who[1:]}
-        hid = {w: int(sum(r[w + "_same_but_specials"] for r in rs)) for w in who[1:]}
-        psame = {w: float(np.mean([r[w + "_prompt_same"] for r in rs])) for w in who[1:]}
-        dl = {w: max([r.get(w + "_logit_maxdiff", float("nan")) for r in rs]) for w in who[1:]}
+        same = {w: float(np.mean([r[w] == r[ref_of[w]] or r[w + "_same_but_specials"] for r in rs])) for w in who_c}
+        hid = {w: int(sum(r[w + "_same_but_specials"] for r in rs)) for w in who_c}
+        psame = {w: float(np.mean([r[w + "_prompt_same"] for r in rs])) for w in who_c}
+        dl = {w: max([r.get(w + "_logit_maxdiff", float("nan")) for r in rs]) for w in who_c}
         out[task] = dict(n=len(rs), acc=acc, c_equals_torch=same, equal_but_hidden_specials=hid, prompt_same=psame,
                          logit_maxdiff=dl)
         print("%-16s %4d " % (task, len(rs)) + " ".join("%10.2f" % acc[w] for w in who) + "  " +
-              "/".join("%.2f" % same[w] for w in who[1:]) + "  " + "/".join("%.2f" % psame[w] for w in who[1:]) +
-              "  " + "/".join("%.3g" % dl[w] for w in who[1:]) + "  " + "/".join(str(hid[w]) for w in who[1:]))
+              "/".join("%.2f" % same[w] for w in who_c) + "  " + "/".join("%.2f" % psame[w] for w in who_c) +
+              "  " + "/".join("%.3g" % dl[w] for w in who_c) + "  " + "/".join(str(hid[w]) for w in who_c))
     return out
 
 

@@ -68,7 +68,7 @@ def make_processor(tokenizer_path):
     from transformers.models.gemma4_unified.processing_gemma4_unified import Gemma4UnifiedProcessor
     from transformers.models.gemma4_unified.video_processing_gemma4_unified import Gemma4UnifiedVideoProcessor
     tok = demo_tokenizer.hf_tokenizer(tokenizer_path)
-    return Gemma4UnifiedProcessor(Gemma4UnifiedAudioFeatureExtractor(), Gemma4UnifiedImageProcessor(), tok,
+    return Gemma4UnifiedProcessor(Gemma4UnifiedAudioFeatureExtractor(), Gemma4UnifiedImageProcessor(max_soft_tokens=IMAGE_TOKENS), tok,
                                   Gemma4UnifiedVideoProcessor(), chat_template=open(TEMPLATE).read())
 
 
@@ -149,11 +149,14 @@ def loss_of(model, b):
     return torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten())
 
 
-def lr_at(step, total, peak):
+def lr_at(step, total, peak, time_frac=0.0):
+    """Linear warm-up, then cosine decay over whichever runs out first: the step schedule or the
+    wall-clock budget (time_frac = elapsed / --minutes), so a run cut by --minutes still ends decayed."""
     warm = min(50, max(1, total // 10))
     if step < warm:
         return peak * (step + 1) / warm
-    return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
+    frac = max((step - warm) / max(1, total - warm), time_frac)
+    return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
 
 
 def save(model, proc, out, log):
@@ -178,6 +181,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--vocab", type=int, default=1024)
     ap.add_argument("--sliding-window", type=int, default=128)
+    ap.add_argument("--save-every", type=float, default=10.0, help="minutes between checkpoint saves (0: only at the end)")
     ap.add_argument("--init", default=None, help="start from this checkpoint (its tokenizer and config) instead of scratch")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -201,11 +205,12 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
     micro = {k: int(v) for k, v in (kv.split("=") for kv in a.micro.split(","))}
     log, t0, ema = [], time.time(), None
+    last_save = t0
     for step in range(a.steps):
         if time.time() - t0 > a.minutes * 60:
             break
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a.steps, a.lr)
+            g["lr"] = lr_at(step, a.steps, a.lr, (time.time() - t0) / (a.minutes * 60))
         opt.zero_grad(set_to_none=True)
         rec, td, ntok = dict(step=step), 0.0, 0
         for kind, n in micro.items():  # one batch per kind: little padding, every kind in every step
@@ -220,11 +225,16 @@ def main():
         opt.step()
         mean = sum(rec[k] for k in micro) / len(micro)
         ema = mean if ema is None else 0.95 * ema + 0.05 * mean
-        rec.update(loss=round(mean, 4), ema=round(ema, 4), t=round(time.time() - t0, 1), data_s=round(td, 2),
+        rec.update(loss=round(mean, 4), ema=round(ema, 4), lr=round(opt.param_groups[0]["lr"], 6), t=round(time.time() - t0, 1), data_s=round(td, 2),
                    tokens=ntok)
         log.append(rec)
         if step % 10 == 0:
             print(json.dumps(rec), file=sys.stderr, flush=True)
+        if a.save_every and time.time() - last_save > a.save_every * 60:  # a crash loses little
+            model.eval()
+            save(model, proc, a.out, log)
+            model.train()
+            last_save = time.time()
     model.eval()
     save(model, proc, a.out, log)
     print("saved %s after %d steps, %.0f s, loss ema %.3f" % (a.out, len(log), time.time() - t0, ema), file=sys.stderr)
