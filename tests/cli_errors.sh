@@ -41,7 +41,16 @@ mkdir -p "$T/nocfg"
 
 expect_err "no args" "command" 
 expect_err "unknown command" "unknown command 'frobnicate'" frobnicate
-expect_err "run without -m" "-m" run --ids 1,2
+export GEMMA4_MODEL=$T/missing.gguf  # no -m: the model comes from $GEMMA4_MODEL (else the bundled demo model)
+expect_err "run without -m, GEMMA4_MODEL missing" "$T/missing.gguf" run --ids 1,2
+grep -q "note: no -m given: using GEMMA4_MODEL=$T/missing.gguf" "$T/err" && ok || bad "run without -m: no note saying which model"
+unset GEMMA4_MODEL
+printf '[1,2' >"$T/tools-bad.json"
+expect_err "run --tools invalid JSON" "invalid JSON" run -m "$GOOD" --tools "$T/tools-bad.json" -p hi
+printf '{"type":"function"}' >"$T/tools-obj.json"
+expect_err "run --tools not an array" "JSON array" run -m "$GOOD" --tools "$T/tools-obj.json" -p hi
+expect_err "run --tools missing file" "$T/no-tools.json" run -m "$GOOD" --tools "$T/no-tools.json" -p hi
+expect_err "run --tools with --ids" "--ids" run -m "$GOOD" --tools "$T/tools-obj.json" --ids 1,2
 expect_err "run -m without value" "-m" run --ids 1 -m
 expect_err "run without prompt" "--ids" run -m "$GOOD"
 expect_err "run -p (no tokenizer)" "tokenizer" run -m "$GOOD" -p hello

@@ -33,6 +33,13 @@ int cli_sampler_opt(int argc, char **argv, int *i, g4_sampler_params *sp);
     "  --temp X --top-k N --top-p X --min-p X --seed N\n"                                \
     "  --repeat-penalty X --repeat-last-n N --presence-penalty X --frequency-penalty X\n" \
     "  --greedy                same as --temp 0\n"
+/* The model used when no -m is given: $GEMMA4_MODEL, else the bundled demo model (models/gemma4-demo.gguf
+ * beside the build or install directory, or in the source tree the binary was built from), written to buf;
+ * says which on stderr.  NULL if there is none. */
+const char *cli_default_model(char *buf, size_t n);
+#define CLI_NO_MODEL "error: no model given (-m PATH), and the bundled demo model models/gemma4-demo.gguf was not found\n"
+/* A --tools file: a JSON array of tool declarations (cJSON_Delete it); NULL after printing an error. */
+struct cJSON *cli_read_tools(const char *path);
 /* "2,105,3" -> ids (malloc'd); returns count, or -1 with an error printed */
 int cli_parse_ids(const char *s, int **out);
 

@@ -45,8 +45,9 @@ static void on_sigint(int sig) {
 
 static void chat_usage(FILE *f) {
     fprintf(f,
-            "usage: gemma4 chat -m MODEL [options]      (one line of stdin per turn, Ctrl-D to quit)\n"
-            "  -m, --model PATH        GGUF file or Hugging Face directory (with a tokenizer)\n"
+            "usage: gemma4 chat [-m MODEL] [options]      (one line of stdin per turn, Ctrl-D to quit)\n"
+            "  -m, --model PATH        GGUF file or Hugging Face directory, with a tokenizer (default: $GEMMA4_MODEL,\n"
+            "                          else the bundled demo model models/gemma4-demo.gguf)\n"
             "  --system TEXT           system prompt\n"
             "  --think                 Gemma 4 thinking mode (the thought is shown dimmed; /think hides it)\n"
             "  -n, --n-predict N       at most N tokens per answer (default -1: until the end of the turn)\n"
@@ -360,7 +361,12 @@ int cmd_chat(int argc, char **argv) {
         else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); chat_usage(stderr); return 2; }
 #undef OPT
     }
-    if (!model_path) { fprintf(stderr, "error: no model given (-m PATH)\n"); chat_usage(stderr); return 2; }
+    char default_model[4096];
+    if (!model_path && !(model_path = cli_default_model(default_model, sizeof default_model))) {
+        fprintf(stderr, CLI_NO_MODEL);
+        chat_usage(stderr);
+        return 2;
+    }
 
     char err[G4_ERR_LEN];
     int rc = 1, tty = isatty(0);

@@ -16,18 +16,23 @@
 #include "textout.h"
 #include "text/chat.h"
 #include <unistd.h>
+#include <cjson/cJSON.h>
+
 #include "model/ctx.h"
 #include "model/model.h"
 #include "text/sampler.h"
 
 static void run_usage(FILE *f) {
     fprintf(f,
-            "usage: gemma4 run -m MODEL (-p TEXT | --ids 2,105,... | < prompt.txt) [options]\n"
-            "  -m, --model PATH        GGUF file or Hugging Face directory\n"
+            "usage: gemma4 run [-m MODEL] (-p TEXT | --ids 2,105,... | < prompt.txt) [options]\n"
+            "  -m, --model PATH        GGUF file or Hugging Face directory (default: $GEMMA4_MODEL, else the bundled\n"
+            "                          demo model models/gemma4-demo.gguf)\n"
             CLI_MEDIA_USAGE
             "  -p, --prompt TEXT       prompt text, in the model's chat format (read from stdin when piped)\n"
             "  --raw                   no chat format: <bos> + the text as given\n"
             "  --system TEXT           system prompt\n"
+            "  --tools FILE            tool declarations: a JSON array of OpenAI tools ({\"type\":\"function\",\n"
+            "                          \"function\":{name,description,parameters}}); calls print as [tool call]\n"
             "  --think                 Gemma 4 thinking mode (the thought is shown dimmed)\n"
             "  --stop TEXT             stop when the output contains TEXT (repeatable, up to 8)\n"
             "  --ids LIST              prompt as comma-separated token ids (output as ids)\n"
@@ -44,7 +49,8 @@ static void run_usage(FILE *f) {
 }
 
 int cmd_run(int argc, char **argv) {
-    const char *model_path = NULL, *prompt = NULL, *ids_arg = NULL, *mmproj = NULL;
+    const char *model_path = NULL, *prompt = NULL, *ids_arg = NULL, *mmproj = NULL, *tools_path = NULL;
+    cJSON *tools = NULL;
     cli_media md = {0};
     g4_mm_item *items = NULL;
     int n_items = 0, max_block = 0;
@@ -66,6 +72,7 @@ int cmd_run(int argc, char **argv) {
         else if (OPT("-p", "--prompt") && v) { prompt = v; i++; }
         else if (!strcmp(a, "--ids") && v) { ids_arg = v; i++; }
         else if (!strcmp(a, "--system") && v) { po.system = v; i++; }
+        else if (!strcmp(a, "--tools") && v) { tools_path = v; i++; }
         else if (!strcmp(a, "--raw")) po.raw = 1;
         else if (!strcmp(a, "--think")) po.think = 1;
         else if (!strcmp(a, "--stop") && v) {
@@ -88,7 +95,12 @@ int cmd_run(int argc, char **argv) {
         else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); run_usage(stderr); return 2; }
 #undef OPT
     }
-    if (!model_path) { fprintf(stderr, "error: no model given (-m PATH)\n"); run_usage(stderr); return 2; }
+    char default_model[4096];
+    if (!model_path && !(model_path = cli_default_model(default_model, sizeof default_model))) {
+        fprintf(stderr, CLI_NO_MODEL);
+        run_usage(stderr);
+        return 2;
+    }
     if (prompt && ids_arg) { fprintf(stderr, "error: give either -p TEXT or --ids, not both\n"); return 2; }
     if (md.n && ids_arg) { fprintf(stderr, "error: --image/--audio/--video need a text prompt (-p), not --ids\n"); return 2; }
     if (md.n && !prompt && isatty(0)) prompt = ""; /* media alone: an empty user text */
@@ -98,6 +110,11 @@ int cmd_run(int argc, char **argv) {
         stdin_text = cli_read_all(stdin, 16 << 20);
         if (!stdin_text) { fprintf(stderr, "error: no prompt given (-p TEXT, --ids) and none could be read from stdin (empty, unreadable or over 16 MiB)\n"); return 2; }
         prompt = stdin_text;
+    }
+    if (tools_path) {
+        if (ids_arg) { fprintf(stderr, "error: --tools needs a text prompt (-p), not --ids\n"); free(stdin_text); return 2; }
+        if (!(tools = cli_read_tools(tools_path))) { free(stdin_text); return 2; }
+        po.tools = tools;
     }
     int *ids = NULL;
     int n_ids = 0;
@@ -125,7 +142,7 @@ int cmd_run(int argc, char **argv) {
     }
     if (md.n) {
         double tm = cli_now();
-        if (cli_media_load(&md, &items, &n_items, &max_block, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
+        if (cli_media_load(&md, g4_config_image_tokens(cf), &items, &n_items, &max_block, err)) { fprintf(stderr, "error: %s\n", err); goto out; }
         if (verbose) fprintf(stderr, "media: %d input(s) decoded and patched in %.2f s\n", n_items, cli_now() - tm);
         po.items = items;
         po.n_items = n_items;
@@ -210,6 +227,7 @@ int cmd_run(int argc, char **argv) {
 out:
     text_out_free(&to);
     g4_tokenizer_free(tok);
+    cJSON_Delete(tools);
     free(stdin_text);
     free(logits);
     free(ids);

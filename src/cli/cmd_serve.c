@@ -19,8 +19,9 @@
 
 static void serve_usage(FILE *f) {
     fprintf(f,
-            "usage: gemma4 serve -m MODEL [options]\n"
-            "  -m, --model PATH        GGUF file or Hugging Face directory\n"
+            "usage: gemma4 serve [-m MODEL] [options]\n"
+            "  -m, --model PATH        GGUF file or Hugging Face directory (default: $GEMMA4_MODEL, else the bundled\n"
+            "                          demo model models/gemma4-demo.gguf)\n"
             "  --mmproj FILE           llama.cpp mmproj file with the vision/audio embedders\n"
             "  --host ADDR             address to bind (default 127.0.0.1; 0.0.0.0 = every interface)\n"
             "  --port N                port (default 8080; 0 = any free port, printed at start)\n"
@@ -67,7 +68,12 @@ int cmd_serve(int argc, char **argv) {
         else { fprintf(stderr, "error: unknown or incomplete option '%s'\n", a); serve_usage(stderr); return 2; }
 #undef OPT
     }
-    if (!model) { fprintf(stderr, "error: no model given (-m PATH)\n"); serve_usage(stderr); return 2; }
+    char default_model[4096];
+    if (!model && !(model = cli_default_model(default_model, sizeof default_model))) {
+        fprintf(stderr, CLI_NO_MODEL);
+        serve_usage(stderr);
+        return 2;
+    }
     char dir[PATH_MAX];
     if (media_dir && !realpath(media_dir, dir)) { fprintf(stderr, "error: --media-dir %s: no such directory\n", media_dir); return 2; }
 

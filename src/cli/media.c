@@ -20,9 +20,8 @@ int cli_media_opt(int argc, char **argv, int *i, cli_media *md) {
     }
     if (!strcmp(a, "--image-tokens")) {
         if (!cli_int(a, v, 70, 1120, &md->image_tokens)) return -1;
-        const long t = md->image_tokens;
-        if (t != 70 && t != 140 && t != 280 && t != 560 && t != 1120) {
-            fprintf(stderr, "error: --image-tokens must be 70, 140, 280, 560 or 1120 (got %ld)\n", t);
+        if (!g4_image_tokens_valid(md->image_tokens)) {
+            fprintf(stderr, "error: --image-tokens must be 70, 140, 280, 560 or 1120 (got %ld)\n", md->image_tokens);
             return -1;
         }
         (*i)++;
@@ -56,13 +55,14 @@ static g4_status add_audio(const g4_audio *a, int chunk, const char *path, g4_mm
     return G4_OK;
 }
 
-g4_status cli_media_load(const cli_media *md, g4_mm_item **items_out, int *n_items, int *max_block, char *err) {
+g4_status cli_media_load(const cli_media *md, int image_tokens, g4_mm_item **items_out, int *n_items, int *max_block,
+                         char *err) {
     const int cap = 4 * CLI_MAX_MEDIA + 64;
     g4_mm_item *items = calloc((size_t)cap, sizeof *items);
     if (!items) return g4_errf(err, G4_ENOMEM, "out of memory");
     int n = 0;
     g4_status st = G4_OK;
-    const int budget = md->image_tokens ? (int)md->image_tokens : G4_MM_DEFAULT_IMAGE_TOKENS;
+    const int budget = md->image_tokens ? (int)md->image_tokens : image_tokens;
     *max_block = 0;
     for (int i = 0; i < md->n && !st; i++) {
         const char *path = md->in[i].path;

@@ -22,7 +22,7 @@ typedef struct {
     "                          media for the prompt (repeatable; in the order given, or where the\n"  \
     "                          prompt has <image>, <audio>, <video> markers)\n"                      \
     "  --mmproj FILE           llama.cpp mmproj file with the vision/audio embedders\n"               \
-    "  --image-tokens N        soft tokens per image: 70, 140, 280 (default), 560, 1120\n"           \
+    "  --image-tokens N        soft tokens per image: 70, 140, 280, 560, 1120 (default: the model's, else 280)\n" \
     "  --fps X, --max-frames N video frame sampling (default: 32 frames spread uniformly)\n"          \
     "  --video-audio           also feed the video's sound track (an audio block after the frames)\n" \
     "  --audio-chunk           split audio over 30 s into 30 s blocks (default: refuse it)\n"
@@ -32,8 +32,9 @@ typedef struct {
 int cli_media_opt(int argc, char **argv, int *i, cli_media *md);
 
 /* Decode every input into items (g4_mm_item_free each, then free the array); *n_items may exceed
- * md->n (audio chunks, video sound tracks).  *max_block: the largest bidirectional block. */
-g4_status cli_media_load(const cli_media *md, g4_mm_item **items, int *n_items, int *max_block, char *err);
+ * md->n (audio chunks, video sound tracks).  *max_block: the largest bidirectional block.  Images get
+ * md->image_tokens soft tokens, or image_tokens (the model's default) when that is not given. */
+g4_status cli_media_load(const cli_media *md, int image_tokens, g4_mm_item **items, int *n_items, int *max_block, char *err);
 void cli_media_free(g4_mm_item *items, int n);
 
 #endif

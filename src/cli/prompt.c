@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "model/gguf.h"
 #include "text/chat.h"
 
@@ -110,7 +112,11 @@ static g4_status gemma4_chat(const char *text, const cli_prompt_opts *o, int *or
     if (st) return st;
     c->add_generation_prompt = 1;
     c->enable_thinking = o->think;
-    if (o->system) st = g4_chat_add(c, G4_CHAT_SYSTEM, o->system, err);
+    const cJSON *tool;
+    cJSON_ArrayForEach(tool, o->tools) {
+        if (!st) st = g4_chat_add_tool(c, tool, err);
+    }
+    if (!st && o->system) st = g4_chat_add(c, G4_CHAT_SYSTEM, o->system, err);
     if (!st && !o->n_items) st = g4_chat_add(c, G4_CHAT_USER, text, err);
     else if (!st) {
         st = g4_chat_add(c, G4_CHAT_USER, NULL, err);
@@ -127,6 +133,9 @@ g4_status cli_encode_prompt(const g4_model *m, const g4_tokenizer *t, const char
     g4_status st = G4_OK;
     if (o->n_items && m->cfg.arch != G4_ARCH_GEMMA4)
         return g4_errf(err, G4_EUNSUPPORTED, "%s: images, audio and video need a Gemma 4 model", m->path);
+    if (o->tools && (o->raw || m->cfg.arch != G4_ARCH_GEMMA4))
+        return g4_errf(err, G4_EUNSUPPORTED, "%s", o->raw ? "--tools needs the chat format (not --raw)"
+                                                           : "--tools: tool declarations need a Gemma 4 model");
     int order[4 * 64 + 64];
     if (o->n_items > (int)(sizeof order / sizeof *order)) return g4_errf(err, G4_EINVAL, "prompt: too many media inputs");
     for (int i = 0; i < o->n_items; i++) order[i] = i;

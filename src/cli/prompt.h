@@ -17,6 +17,7 @@ typedef struct {
     const char *system; /* NULL = none */
     int think;          /* Gemma 4: enable_thinking */
     int raw;            /* no chat format: <bos> + text */
+    const struct cJSON *tools; /* Gemma 4: a JSON array of OpenAI tool declarations, or NULL */
     g4_mm_item *items; /* images, audio, video in the order given; reordered to prompt order */
     int n_items;
 } cli_prompt_opts;

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "cli.h"
 
@@ -117,4 +120,58 @@ int cli_kv_type(const char *s, int *f16) {
     if (s && !strcmp(s, "f16")) return *f16 = 1, 1;
     fprintf(stderr, "error: --kv-type wants f32 or f16 (got '%s')\n", s ? s : "");
     return 0;
+}
+
+cJSON *cli_read_tools(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { fprintf(stderr, "error: --tools %s: %s\n", path, strerror(errno)); return NULL; }
+    char *text = cli_read_all(f, 1 << 20);
+    fclose(f);
+    if (!text) { fprintf(stderr, "error: --tools %s: empty, unreadable or over 1 MiB\n", path); return NULL; }
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithOpts(text, &end, 1);
+    if (!j) {
+        fprintf(stderr, "error: --tools %s: invalid JSON (near byte %ld)\n", path, end ? (long)(end - text) : -1L);
+    } else if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) == 0) {
+        fprintf(stderr, "error: --tools %s: want a non-empty JSON array of tool declarations\n", path);
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    free(text);
+    return j;
+}
+
+/* The bundled model's file name, looked for in models/ beside the build (or install) directory. */
+#define CLI_DEMO_MODEL "gemma4-demo.gguf"
+
+static int is_file(const char *p) { return access(p, R_OK) == 0; }
+
+const char *cli_default_model(char *buf, size_t n) {
+    const char *env = getenv("GEMMA4_MODEL");
+    if (env && *env) {
+        fprintf(stderr, "note: no -m given: using GEMMA4_MODEL=%s\n", env);
+        return env;
+    }
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        static const char *const rel[] = {"/../models/", "/../share/gemma4/", "/models/"};
+        for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+            snprintf(buf, n, "%s%s%s", exe, rel[i], CLI_DEMO_MODEL);
+            if (is_file(buf)) goto found;
+        }
+    }
+#ifdef G4_MODELS_DIR
+    snprintf(buf, n, "%s/%s", G4_MODELS_DIR, CLI_DEMO_MODEL); /* the source tree this binary was built from */
+    if (is_file(buf)) goto found;
+#endif
+    return NULL;
+found:
+    fprintf(stderr, "note: no -m given: using the bundled demo model %s (a 15M-parameter Gemma 4 trained on a toy "
+                    "world: shapes, counts, spoken digits and words, moving shapes, sums, a weather tool; see "
+                    "docs/demo-model.md)\n", buf);
+    return buf;
 }

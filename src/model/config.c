@@ -122,6 +122,9 @@ g4_status g4_config_validate(const g4_config *c, const char *what, char *err) {
     for (int i = 0; i < c->n_suppress; i++)
         if (c->suppress_ids[i] < 0)
             return g4_errf(err, G4_EINVAL, "%s: suppress id %d negative (got %d)", what, i, c->suppress_ids[i]);
+    if (c->image_tokens && !g4_image_tokens_valid(c->image_tokens))
+        return g4_errf(err, G4_EINVAL, "%s: image soft tokens %d not supported (want 70, 140, 280, 560 or 1120)", what,
+                       c->image_tokens);
     return G4_OK;
 }
 
@@ -611,10 +614,9 @@ static g4_status parse_root(const cJSON *root, const char *what, g4_config *c, c
     return parse_mm(&x, root, c);
 }
 
-g4_status g4_hfconfig_parse(const char *json, size_t len, const char *what, g4_config *c, char *err) {
-    if (!what) what = "config.json";
-    memset(c, 0, sizeof *c);
-    g4_config_set_gemma4_defaults(c);
+/* Parse len bytes of JSON (no terminator needed) and hand the root to fn; one error style for every file. */
+static g4_status parse_json(const char *json, size_t len, const char *what, g4_config *c, char *err,
+                            g4_status (*fn)(const cJSON *, const char *, g4_config *, char *)) {
     if (!json && len) return g4_errf(err, G4_EINVAL, "%s: NULL text", what);
     /* cJSON reads a private NUL-padded copy: the caller's bytes need no terminator. */
     char *buf = g4_malloc(len + CFG_PAD);
@@ -636,10 +638,38 @@ g4_status g4_hfconfig_parse(const char *json, size_t len, const char *what, g4_c
                 break;
             }
         }
-        if (!s) s = parse_root(root, what, c, err);
+        if (!s) s = fn(root, what, c, err);
         cJSON_Delete(root);
     }
     g4_free(buf);
+    return s;
+}
+
+g4_status g4_hfconfig_parse(const char *json, size_t len, const char *what, g4_config *c, char *err) {
+    if (!what) what = "config.json";
+    memset(c, 0, sizeof *c);
+    g4_config_set_gemma4_defaults(c);
+    g4_status s = parse_json(json, len, what, c, err, parse_root);
     if (!s) s = g4_config_validate(c, what, err);
     return s;
+}
+
+static g4_status parse_processor(const cJSON *root, const char *what, g4_config *c, char *err) {
+    cfg_ctx x = {what, "", err, 0};
+    if (!cJSON_IsObject(root)) return g4_errf(err, G4_EFORMAT, "%s: top level is not a JSON object", what);
+    const cJSON *ip = obj_get(root, "image_processor");
+    if (!ip || cJSON_IsNull(ip)) return G4_OK;
+    if (!cJSON_IsObject(ip)) return bad_type(&x, "image_processor", "an object", ip);
+    x.pre = "image_processor.";
+    int t = 0, is_null = 0;
+    TRY(get_int(&x, ip, "max_soft_tokens", 0, &t, &is_null));
+    if (t && !g4_image_tokens_valid(t))
+        return g4_errf(err, G4_EUNSUPPORTED, "%s: image_processor.max_soft_tokens %d not supported (want 70, 140, 280, "
+                       "560 or 1120)", what, t);
+    c->image_tokens = is_null ? 0 : t;
+    return G4_OK;
+}
+
+g4_status g4_hfprocessor_parse(const char *json, size_t len, const char *what, g4_config *c, char *err) {
+    return parse_json(json, len, what ? what : "processor_config.json", c, err, parse_processor);
 }

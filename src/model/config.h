@@ -56,7 +56,14 @@ typedef struct {
     float ln_eps;         /* the vision LayerNorms' eps (torch default 1e-5) */
     int bidir_vision;     /* use_bidirectional_attention == "vision": image blocks see each other in sliding layers */
     int boi_id, eoi_id, image_id, video_id, boa_id, eoa_id, audio_id;
+    int image_tokens;     /* the image processor's max_soft_tokens (processor_config.json or the GGUF key
+                           * gemma4.image_soft_tokens); 0 = not given, the engine's default (280) */
 } g4_config;
+
+/* Soft tokens per image when the user does not say: the model's own, else the processor's default 280. */
+static inline int g4_config_image_tokens(const g4_config *c) { return c->image_tokens > 0 ? c->image_tokens : 280; }
+/* The image soft-token budgets the reference processor allows. */
+static inline int g4_image_tokens_valid(long t) { return t == 70 || t == 140 || t == 280 || t == 560 || t == 1120; }
 
 static inline int g4_layer_d_head(const g4_config *c, int l) { return c->is_full[l] ? c->d_head_full : c->d_head_swa; }
 static inline int g4_layer_n_kv(const g4_config *c, int l) { return c->is_full[l] ? c->n_kv_full : c->n_kv_swa; }
@@ -87,6 +94,10 @@ g4_status g4_config_validate(const g4_config *c, const char *what, char *err);
 
 /* Parse a Hugging Face config.json (gemma4_unified, or a bare gemma4 text config). */
 g4_status g4_hfconfig_parse(const char *json, size_t len, const char *what, g4_config *c, char *err);
+
+/* Parse a Hugging Face processor_config.json (optional beside config.json) into c: for now only
+ * image_processor.max_soft_tokens -> c->image_tokens.  Other fields are the processor's and are ignored. */
+g4_status g4_hfprocessor_parse(const char *json, size_t len, const char *what, g4_config *c, char *err);
 
 /* The Gemma 3 reader (config_gemma3.c) behind g4_hfconfig_parse for model_type "gemma3" and
  * "gemma3_text": fills c (arch G4_ARCH_GEMMA3) from the parsed JSON root; does not validate. */

@@ -114,6 +114,12 @@ static g4_status write_keys(g4_gguf_writer *w, const g4_model *m, int type, char
     TRY(g4_gguf_set_u32(w, "gemma4.embedding_length_per_layer_input", 0));
     TRY(g4_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)c->bos_id));
     TRY(g4_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)c->eos_id));
+    if (c->n_eos > 0) { /* llama.cpp's key holds one id; ours keeps them all (g4_config.eos_ids) */
+        int32_t eos[G4_MAX_EOS];
+        for (int i = 0; i < c->n_eos; i++) eos[i] = c->eos_ids[i];
+        TRY(g4_gguf_set_arr(w, "gemma4.eos_token_ids", G4_GGUF_INT32, eos, (uint64_t)c->n_eos));
+    }
+    if (c->image_tokens) TRY(g4_gguf_set_u32(w, "gemma4.image_soft_tokens", (uint32_t)c->image_tokens));
     TRY(g4_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", (uint32_t)c->pad_id));
     /* An HF directory's tokenizer.json goes in as llama.cpp's converter writes it.  No tokenizer
      * at all: say so the way llama.cpp understands ("none" + vocab_size), so it still loads the

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../core/quant.h"
 #include "gguf.h"
@@ -286,6 +287,18 @@ static g4_status config_from_gguf(g4_model *m, char *err) {
     if (g4_gguf_get_u32(f, "tokenizer.ggml.padding_token_id", &u)) c->pad_id = (int)u;
     for (int i = 0; i < G4_N_MM_IDS; i++)
         if (g4_gguf_get_u32(f, g4_mm_id_keys[i], &u) && u <= INT32_MAX) *g4_config_mm_id(c, i) = (int)u;
+    if (g4_gguf_get_u32(f, "gemma4.image_soft_tokens", &u)) c->image_tokens = u <= INT32_MAX ? (int)u : -1;
+    if (g4_gguf_get_arr(f, "gemma4.eos_token_ids", &et, &n, &pat)) { /* ours: every end id, not just the first */
+        if (n < 1 || n > G4_MAX_EOS) return g4_errf(err, G4_EFORMAT, "%s: gemma4.eos_token_ids: %llu ids (want 1..%d)",
+                                                     path, (unsigned long long)n, G4_MAX_EOS);
+        for (uint64_t i = 0; i < n; i++) {
+            int64_t x;
+            if (!g4_gguf_arr_i64(f, "gemma4.eos_token_ids", i, &x) || x < 0 || x > INT32_MAX)
+                return g4_errf(err, G4_EFORMAT, "%s: gemma4.eos_token_ids[%llu]: want a token id", path, (unsigned long long)i);
+            c->eos_ids[i] = (int)x;
+        }
+        c->n_eos = (int)n;
+    }
     if (g4_gguf_get_arr(f, "tokenizer.ggml.suppress_tokens", &et, &n, &pat)) {
         c->n_suppress = 0;
         for (uint64_t i = 0; i < n && c->n_suppress < G4_MAX_EOS; i++) {
@@ -489,6 +502,14 @@ static g4_status load_hf(g4_model *m, char *err) {
     st = g4_hfconfig_parse(json, len, cfgpath, &m->cfg, err);
     g4_free(json);
     if (st) return st;
+    /* the processor's settings that the engine adopts as defaults (image soft tokens); optional */
+    snprintf(cfgpath, sizeof cfgpath, "%s/processor_config.json", m->path);
+    if (access(cfgpath, F_OK) == 0) {
+        if ((st = read_small_file(cfgpath, &json, &len, err))) return st;
+        st = g4_hfprocessor_parse(json, len, cfgpath, &m->cfg, err);
+        g4_free(json);
+        if (st) return st;
+    }
     if ((st = g4_st_open_dir(&m->st, m->path, err))) return st;
     return table_build(m, (int)g4_st_n_tensors(m->st), st_get, m->st, 1, &m->names, err);
 }

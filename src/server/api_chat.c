@@ -18,14 +18,14 @@ void g4_api_reply_status(g4_http_req *r, g4_status st, const char *param, const 
     } else g4_http_error(r, 400, NULL, param && *param ? param : NULL, NULL, "%s", msg);
 }
 
-static g4_status decode_media(const g4_api_media *md, g4_mm_item *it, int i, char *err) {
+static g4_status decode_media(const g4_api_media *md, int image_tokens, g4_mm_item *it, int i, char *err) {
     char e2[G4_ERR_LEN], name[32];
     g4_status st;
     snprintf(name, sizeof name, "media input %d", i);
     if (md->kind == G4_MM_IMAGE) {
         g4_image im;
         if ((st = g4_image_decode(&im, md->data, md->len, name, err))) return st;
-        st = g4_mm_from_image(it, &im, G4_MM_DEFAULT_IMAGE_TOKENS, e2);
+        st = g4_mm_from_image(it, &im, image_tokens, e2);
         g4_image_free(&im);
     } else if (md->kind == G4_MM_AUDIO) {
         g4_audio a;
@@ -93,7 +93,7 @@ void g4_api_generate(g4_http_req *r, g4_api *api, g4_api_request *q) {
         if (vision ? !m->w.has_vision : !m->w.has_audio)
             st = g4_errf(err, G4_EINVAL, "media input %d: the model has no %s embedder%s", i, vision ? "vision" : "audio",
                          m->gguf && !m->mmproj ? " (start the server with --mmproj FILE)" : "");
-        else if (!(st = decode_media(&q->media[i], &items[i], i, err))) n_items++;
+        else if (!(st = decode_media(&q->media[i], g4_config_image_tokens(&m->cfg), &items[i], i, err))) n_items++;
     }
     if (!st) st = prompt_ids(q, tok, items, &ids, &n_ids, param, err);
     const int n_ctx = g4_engine_n_ctx(api->engine);
