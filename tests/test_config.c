@@ -391,8 +391,43 @@ static void test_alloc_sweep(void) {
     free(json);
 }
 
+/* processor_config.json: the image budget the model was made for, validated like --image-tokens. */
+static void test_processor(void) {
+    char err[G4_ERR_LEN];
+    g4_config c;
+    memset(&c, 0, sizeof c);
+    const char *ok = "{\"image_processor\": {\"max_soft_tokens\": 70, \"patch_size\": 16}, \"image_seq_length\": 280}";
+    CHECK(g4_hfprocessor_parse(ok, strlen(ok), NULL, &c, err) == G4_OK && c.image_tokens == 70);
+    CHECK(g4_config_image_tokens(&c) == 70);
+    c.image_tokens = 0;
+    CHECK(g4_config_image_tokens(&c) == 280);
+    const char *none = "{\"feature_extractor\": {}}";
+    CHECK(g4_hfprocessor_parse(none, strlen(none), NULL, &c, err) == G4_OK && c.image_tokens == 0);
+    const char *nul = "{\"image_processor\": {\"max_soft_tokens\": null}}";
+    c.image_tokens = 140;
+    CHECK(g4_hfprocessor_parse(nul, strlen(nul), NULL, &c, err) == G4_OK && c.image_tokens == 0);
+    static const struct { const char *json, *needle; } bad[] = {
+        {"{\"image_processor\": {\"max_soft_tokens\": 100}}", "max_soft_tokens 100 not supported"},
+        {"{\"image_processor\": {\"max_soft_tokens\": \"70\"}}", "want an integer"},
+        {"{\"image_processor\": {\"max_soft_tokens\": 70.5}}", "want an integer"},
+        {"{\"image_processor\": [70]}", "image_processor: want an object"},
+        {"[1]", "not a JSON object"},
+        {"{\"image_processor\": {", "invalid JSON"},
+        {"{} x", "unexpected bytes"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = 0;
+        g4_status st = g4_hfprocessor_parse(bad[i].json, strlen(bad[i].json), "p.json", &c, err);
+        CHECKF(st != G4_OK && strstr(err, bad[i].needle) && strstr(err, "p.json"), "%s -> %s", bad[i].json, err);
+    }
+    CHECK(g4_hfconfig_parse("{}", 2, NULL, &c, err) == G4_OK && g4_config_validate(&c, "x", err) == G4_OK);
+    c.image_tokens = 99; /* e.g. from a GGUF key */
+    CHECK(g4_config_validate(&c, "x", err) != G4_OK && strstr(err, "image soft tokens 99"));
+}
+
 int main(void) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(cases[i]);
+    test_processor();
     test_bad();
     test_semantics();
     test_alloc_sweep();

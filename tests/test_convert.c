@@ -161,8 +161,25 @@ static void report_vs_reference(const char *dir, const char *qpath, const char *
     free(q); free(ref);
 }
 
+/* What the GGUF keeps of the config beyond llama.cpp's keys: every end id and the image budget. */
+static void check_metadata_roundtrip(void) {
+    g4_model *m, *g;
+    char err[G4_ERR_LEN];
+    if (g4_model_load(&m, "tests/data/model/tiny-a", err)) { CHECKF(0, "%s", err); return; }
+    CHECK(m->cfg.image_tokens == 0); /* no processor_config.json there */
+    m->cfg.image_tokens = 140;
+    m->cfg.n_eos = 2, m->cfg.eos_ids[0] = 7, m->cfg.eos_ids[1] = 300;
+    CHECKF(g4_model_write_gguf(m, TMP "/meta.gguf", G4_TYPE_F32, err) == G4_OK, "%s", err);
+    g4_model_free(m);
+    if (g4_model_load(&g, TMP "/meta.gguf", err)) { CHECKF(0, "%s", err); return; }
+    CHECK(g->cfg.image_tokens == 140 && g4_config_image_tokens(&g->cfg) == 140);
+    CHECK(g->cfg.n_eos == 2 && g->cfg.eos_ids[0] == 7 && g->cfg.eos_ids[1] == 300);
+    g4_model_free(g);
+}
+
 int main(void) {
     mkdir(TMP, 0755);
+    check_metadata_roundtrip();
     check_bit_identical("tests/data/model/tiny-a", "f32", G4_TYPE_F32);
     check_bit_identical("tests/data/model/tiny-b", "f32b", G4_TYPE_F32);
     check_bit_identical("tests/data/model/tiny-a-bf16", "bf16", G4_TYPE_BF16);
