@@ -59,7 +59,7 @@ typedef struct {
     int n_batch;   /* max tokens per forward step (0 = 512) */
     int n_threads; /* CPU threads (0 = 1) */
     int kv_f16;    /* 1: keep K and V in f16 (half the memory; attention still computes in f32) */
-    int q8_act;    /* 1: decode steps quantize activations to 8 bits for q8_0/q4_0 weights and use integer dot
+    int q8_act;    /* 1: decode steps quantize activations to 8 bits for q8_0/q4_0/q4_K/q6_K weights and use integer dot
                       products, as llama.cpp does (results move by up to half an activation step).  0: exact f32 */
 } g4_ctx_params;
 

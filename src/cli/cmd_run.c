@@ -39,7 +39,7 @@ static void run_usage(FILE *f) {
             "  -n, --n-predict N       tokens to generate (default 64)\n"
             "  -t, --threads N         CPU threads (default 2)\n"
             "  --kv-type f32|f16       K/V cache element type (default f32; f16 halves its memory)\n"
-            "  --q8-act                8-bit activations in q8_0/q4_0 decode matmuls (as llama.cpp; not exact)\n"
+            "  --q8-act                8-bit activations in q8_0/q4_0/q4_K/q6_K matmuls (as llama.cpp; not exact)\n"
             "  -c, --ctx-size N        context length (default 4096 or the model's, if smaller)\n"
             CLI_SAMPLER_USAGE
             "  --ignore-eos            don't stop at the model's end-of-turn ids\n"

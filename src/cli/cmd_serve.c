@@ -30,7 +30,7 @@ static void serve_usage(FILE *f) {
             "  -c, --ctx N             context positions per sequence (default 4096 or the model's)\n"
             "  -t, --threads N         CPU threads (default 2)\n"
             "  --kv-type f32|f16       K/V cache element type (default f32; f16 halves its memory)\n"
-            "  --q8-act                8-bit activations in q8_0/q4_0 decode matmuls (as llama.cpp; not exact)\n"
+            "  --q8-act                8-bit activations in q8_0/q4_0/q4_K/q6_K matmuls (as llama.cpp; not exact)\n"
             "  --max-queue N           requests waiting for a sequence before 503 (default 16)\n"
             "  --media-dir DIR         allow image/audio/video parts to name local files under DIR\n"
             "  --max-body BYTES        largest request body (default 33554432 = 32 MiB)\n"

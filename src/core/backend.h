@@ -63,7 +63,7 @@ typedef struct {
     void *ctx;
 } g4_backend;
 
-/* The CPU backend with its own thread pool of n_threads (>= 1).  int8_act: matmuls on q8_0/q4_0 weights
+/* The CPU backend with its own thread pool of n_threads (>= 1).  int8_act: matmuls on q8_0/q4_0/q4_K/q6_K weights
  * quantize the activations to 8 bits and use integer dot products (qdot.h; within half an activation step
  * of the f32 result): all of them for weights with a packed layout (g4_tensor.packed), decode-sized ones
  * (<= G4_MULTI_MAX tokens) otherwise; 0 keeps activations in f32. */

@@ -20,7 +20,7 @@ typedef struct {
     int nth;
     float *scratch;        /* per thread: SCRATCH_PER_THREAD(scratch_n) floats (dequantized, interleaved rows) */
     int64_t scratch_n;
-    int int8_act;          /* matmuls on q8_0/q4_0 weights quantize the activations (qdot.h) */
+    int int8_act;          /* matmuls on q8_0/q4_0/q4_K/q6_K weights quantize the activations (qdot.h) */
     g4_block_q8x *xq;      /* those activations: xq_tok rows of scratch_n / 32 blocks */
     int xq_tok;
 } cpu_ctx;

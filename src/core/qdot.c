@@ -55,6 +55,54 @@ static float qdot1_q4_0_ref(const uint8_t *w, const g4_block_q8x *x, int64_t nb)
     return acc[0] + acc[1];
 }
 
+/* q4_K: 8 sub-blocks of 32 per 256-element super-block, each one activation block:
+ *   d*sc * xd * sum(q * xq) - dmin*m * xd * sum(xq)     (q: the unsigned nibble, 0..15)
+ * The min terms go to their own accumulator, taken off at the end (as the SIMD kernel does). */
+static float qdot1_q4_K_ref(const uint8_t *w, const g4_block_q8x *x, int64_t nb) {
+    float acc = 0.0f, accm = 0.0f;
+    for (int64_t i = 0; i < nb / 8; i++, w += sizeof(g4_block_q4_K), x += 8) {
+        const float d = f16_at(w), dmin = f16_at(w + 2);
+        uint8_t sc[8], mn[8];
+        g4_kscales(w + 4, sc, mn);
+        const uint8_t *q = w + 16;
+        for (int j = 0; j < 4; j++) {
+            const g4_block_q8x *x0 = &x[2 * j], *x1 = &x[2 * j + 1];
+            int32_t s0 = 0, s1 = 0;
+            for (int l = 0; l < 32; l++) {
+                s0 += (q[32 * j + l] & 15) * x0->q[l];
+                s1 += (q[32 * j + l] >> 4) * x1->q[l];
+            }
+            acc += d * (float)sc[2 * j] * x0->d * (float)s0;
+            acc += d * (float)sc[2 * j + 1] * x1->d * (float)s1;
+            accm += dmin * ((float)mn[2 * j] * x0->d * (float)x0->sum + (float)mn[2 * j + 1] * x1->d * (float)x1->sum);
+        }
+    }
+    return acc - accm;
+}
+
+/* q6_K: two halves of 128; chunk c (0..3) of a half is one activation block, its elements 0..15 and 16..31
+ * have their own int8 scales:  d * xd * (sc_lo * sum_lo(q * xq) + sc_hi * sum_hi(q * xq)),  q = 6 bits - 32. */
+static float qdot1_q6_K_ref(const uint8_t *w, const g4_block_q8x *x, int64_t nb) {
+    float acc = 0.0f;
+    for (int64_t i = 0; i < nb / 8; i++, w += sizeof(g4_block_q6_K)) {
+        const uint8_t *ql = w, *qh = w + 128;
+        const int8_t *sc = (const int8_t *)(w + 192);
+        const float d = f16_at(w + 208);
+        for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8)
+            for (int c = 0; c < 4; c++) {
+                const g4_block_q8x *xb = x++;
+                int32_t s[2] = {0, 0};
+                for (int l = 0; l < 32; l++) {
+                    const int lo = c & 1 ? ql[l + 32] : ql[l];
+                    const int q = ((c < 2 ? lo & 15 : lo >> 4) | ((qh[l] >> (2 * c)) & 3) << 4) - 32;
+                    s[l / 16] += q * xb->q[l];
+                }
+                acc += d * xb->d * (float)(sc[2 * c] * s[0] + sc[2 * c + 1] * s[1]);
+            }
+    }
+    return acc;
+}
+
 #define G4_QDOT_REF(name, one)                                                                     \
     static void name(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, \
                      int64_t ldy) {                                                                \
@@ -62,10 +110,14 @@ static float qdot1_q4_0_ref(const uint8_t *w, const g4_block_q8x *x, int64_t nb)
     }
 G4_QDOT_REF(qdot_q8_0_ref, qdot1_q8_0_ref)
 G4_QDOT_REF(qdot_q4_0_ref, qdot1_q4_0_ref)
+G4_QDOT_REF(qdot_q4_K_ref, qdot1_q4_K_ref)
+G4_QDOT_REF(qdot_q6_K_ref, qdot1_q6_K_ref)
 
 static const g4_qdot_fn g4_qdot_refs[G4_TYPE_COUNT] = {
     [G4_TYPE_Q8_0] = qdot_q8_0_ref,
     [G4_TYPE_Q4_0] = qdot_q4_0_ref,
+    [G4_TYPE_Q4_K] = qdot_q4_K_ref,
+    [G4_TYPE_Q6_K] = qdot_q6_K_ref,
 };
 
 /* ---- x8 ---- */
@@ -145,6 +197,8 @@ static void g4_qdot_select(void) {
         g4_qdot_sel.quantize = g4_quantize_q8x_avx2;
         g4_qdot_sel.dot[G4_TYPE_Q8_0] = g4_qdot_q8_0_avx2;
         g4_qdot_sel.dot[G4_TYPE_Q4_0] = g4_qdot_q4_0_avx2;
+        g4_qdot_sel.dot[G4_TYPE_Q4_K] = g4_qdot_q4_K_avx2;
+        g4_qdot_sel.dot[G4_TYPE_Q6_K] = g4_qdot_q6_K_avx2;
         g4_qdot_sel.x8[G4_TYPE_Q4_0] = g4_qdot_q4_0x8_avx2;
         g4_qdot_sel.x8[G4_TYPE_Q8_0] = g4_qdot_q8_0x8_avx2;
     }

@@ -9,6 +9,9 @@
  *
  * Arithmetic, per 32-element block b of a row (dw: the weight block's scale, d: the activation's):
  *   dot = sum_b (dw * d) * I_b      I_b = sum w_q * x_q, exact in int32 (q4_0: w_q = nibble - 8)
+ * K-quants: a q4_K sub-block of 32 is one activation block, dw = d*sc, and the min term
+ * dmin*m * d * sum(x_q) is taken off (hence g4_block_q8x.sum); a q6_K activation block covers two 16-element
+ * groups, whose int8 scales multiply their halves of I_b in int32.
  * The quantizer gives the same bytes on every ISA (scale = amax / 127, q = round-half-even(x * 127/amax)
  * clamped to +-127; NaN becomes -127; blocks below G4_Q8X_TINY become 0).  The SIMD and scalar dots sum the blocks in different orders and
  * agree to f32 rounding.  Every multi-token kernel gives each token exactly what the one-token kernel does.

@@ -26,7 +26,7 @@ typedef struct {
     int n_ctx;               /* positions per slot (0 = min(4096, the model's)) */
     int n_threads;
     int kv_f16;              /* K/V caches in f16 */
-    int q8_act;             /* 8-bit activations in q8_0/q4_0 decode matmuls (g4_ctx_params.q8_act) */
+    int q8_act;             /* 8-bit activations in q8_0/q4_0/q4_K/q6_K matmuls (g4_ctx_params.q8_act) */
     int max_queue;           /* requests waiting for a slot; beyond it g4_engine_generate says G4_EBUSY */
 } g4_engine_params;
 

@@ -1,4 +1,4 @@
-/* qdot_avx2.c -- AVX2 integer dots (qdot.h): the activation quantizer, and q8_0/q4_0 weight rows against
+/* qdot_avx2.c -- AVX2 integer dots (qdot.h): the activation quantizer, and q8_0/q4_0/q4_K/q6_K weight rows against
  * 1-4 quantized activation rows at once.
  *
  * Per 32-weight block: the weights become 32 signed bytes in one register (q4_0: the 16 packed bytes and
@@ -118,6 +118,85 @@ G4_AVX2_INLINE void qdot_rows_q4_0(const uint8_t *w, const g4_block_q8x *x, int6
     }
 G4_QDOT_NT(g4_qdot_q8_0_avx2, qdot_rows_q8_0)
 G4_QDOT_NT(g4_qdot_q4_0_avx2, qdot_rows_q4_0)
+
+/* q4_K (qdot.c's reference has the arithmetic): the nibbles are unsigned, so vpmaddubsw takes them as they
+ * are against the activation bytes; the dmin*m*sum(xq) terms go to a scalar accumulator per token. */
+G4_AVX2_INLINE void qdot_rows_q4_K(const uint8_t *w, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y,
+                                    int64_t ldy, const int NT) {
+    const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+    __m256 acc[G4_QDOT_MAX_NT];
+    float accm[G4_QDOT_MAX_NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps(), accm[t] = 0.0f;
+    for (int64_t i = 0; i < nb / 8; i++, w += sizeof(g4_block_q4_K)) {
+        const float d = ld_f16(w), dmin = ld_f16(w + 2);
+        uint8_t sc[8], mn[8];
+        g4_kscales(w + 4, sc, mn);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(w + 16 + 32 * j));
+            const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            const float d0 = d * (float)sc[2 * j], d1 = d * (float)sc[2 * j + 1];
+#pragma GCC unroll 4
+            for (int t = 0; t < NT; t++) {
+                const g4_block_q8x *x0 = x + t * ldx + 8 * i + 2 * j, *x1 = x0 + 1;
+                const __m256i p0 = _mm256_madd_epi16(
+                    _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(const void *)x0->q)), ones);
+                const __m256i p1 = _mm256_madd_epi16(
+                    _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(const void *)x1->q)), ones);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(d0 * x0->d), acc[t]);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(d1 * x1->d), acc[t]);
+                accm[t] += dmin * ((float)mn[2 * j] * x0->d * (float)x0->sum + (float)mn[2 * j + 1] * x1->d * (float)x1->sum);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) y[t * ldy] = hsum(acc[t]) - accm[t];
+}
+
+/* q6_K: per half, the four 32-element chunks are assembled from ql (nibbles) and qh (2-bit pairs) in
+ * registers, minus 32; |q| against the activation bytes carrying q's sign, and vpmaddwd with the two int8
+ * scales of the chunk (low 16 elements: low 128-bit lane) applies them while widening to int32. */
+G4_AVX2_INLINE void qdot_rows_q6_K(const uint8_t *w, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y,
+                                    int64_t ldy, const int NT) {
+    const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3), o32 = _mm256_set1_epi8(32);
+    __m256 acc[G4_QDOT_MAX_NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb / 8; i++, w += sizeof(g4_block_q6_K)) {
+        const int8_t *sc = (const int8_t *)(w + 192);
+        const float d = ld_f16(w + 208);
+        for (int h = 0; h < 2; h++) {
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 64 * h));
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 64 * h + 32));
+            const __m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(w + 128 + 32 * h));
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+#pragma GCC unroll 4
+            for (int c = 0; c < 4; c++) {
+                const __m256i sq = _mm256_sub_epi8(q[c], o32), a = _mm256_abs_epi8(sq);
+                const __m256i scv = _mm256_set_m128i(_mm_set1_epi16(sc[8 * h + 2 * c + 1]), _mm_set1_epi16(sc[8 * h + 2 * c]));
+#pragma GCC unroll 4
+                for (int t = 0; t < NT; t++) {
+                    const g4_block_q8x *xb = x + t * ldx + 8 * i + 4 * h + c;
+                    const __m256i s = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(const void *)xb->q), sq);
+                    const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(a, s), scv);
+                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * xb->d), acc[t]);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) y[t * ldy] = hsum(acc[t]);
+}
+
+G4_QDOT_NT(g4_qdot_q4_K_avx2, qdot_rows_q4_K)
+G4_QDOT_NT(g4_qdot_q6_K_avx2, qdot_rows_q6_K)
 
 /* x8 layouts (qdot.h): a group of 8 packed rows against NT activation rows; lane r of acc[t] is row r. */
 G4_AVX2_INLINE void qdot_x8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y, int64_t ldy,

@@ -47,6 +47,8 @@ void g4_to_f32_f16_avx2(const void *src, float *dst, int64_t n);
 void g4_quantize_q8x_avx2(const float *x, g4_block_q8x *out, int64_t n);
 void g4_qdot_q8_0_avx2(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 void g4_qdot_q4_0_avx2(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
+void g4_qdot_q4_K_avx2(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
+void g4_qdot_q6_K_avx2(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 void g4_qdot_q4_0x8_avx2(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 void g4_qdot_q8_0x8_avx2(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 #endif
