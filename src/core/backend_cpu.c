@@ -23,6 +23,8 @@ typedef struct {
     int int8_act;          /* matmuls on q8_0/q4_0/q4_K/q6_K weights quantize the activations (qdot.h) */
     g4_block_q8x *xq;      /* those activations: xq_tok rows of scratch_n / 32 blocks */
     int xq_tok;
+    float *attn_buf;       /* attention partials (cpu_attention), attn_n floats */
+    size_t attn_n;
 } cpu_ctx;
 
 static void cpu_free(void *vctx) {
@@ -30,6 +32,7 @@ static void cpu_free(void *vctx) {
     g4_pool_free(c->pool);
     g4_free(c->scratch);
     g4_free(c->xq);
+    g4_free(c->attn_buf);
     g4_free(c);
 }
 
@@ -197,8 +200,15 @@ static void cpu_matmul(void *vctx, const g4_tensor *w, const float *x, int n_tok
 
 /* Scratch for dequantized rows of up to max_row elements, per thread (prefill fast path), and, with
  * int8_act, room for max_tok quantized activation rows of that length. */
+static float *attn_scratch(cpu_ctx *c, size_t n);
+#define ATTN_MAX_GROUP 64 /* query heads per KV head */
+
+/* max_row also bounds a query token's heads (n_head * head_dim): the attention of a batch needs two
+ * partials of at most max_row + 2 * ATTN_MAX_GROUP floats per thread, reserved here so it cannot fail. */
 static g4_status cpu_reserve(void *vctx, int64_t max_row, int max_tok) {
     cpu_ctx *c = vctx;
+    if (!attn_scratch(c, (size_t)c->nth * 2 * (size_t)(G4_MAX(max_row, c->scratch_n) + 2 * ATTN_MAX_GROUP)))
+        return G4_ENOMEM;
     max_tok = c->int8_act ? G4_MAX(max_tok, G4_MULTI_MAX) : G4_MULTI_MAX;
     if (max_row <= c->scratch_n && max_tok <= c->xq_tok) return G4_OK;
     max_row = G4_MAX(max_row, c->scratch_n);
@@ -335,7 +345,19 @@ static void cpu_add_bias(void *vctx, float *y, const float *b, int64_t n_rows, i
         for (int64_t i = 0; i < n; i++) y[r * n + i] += b[i];
 }
 
-/* ---- attention -------------------------------------------------------------------------- */
+/* ---- attention --------------------------------------------------------------------------
+ * Work item: one query token t and one KV head; its G = n_head / n_kv query heads are done together, so
+ * every K/V row is read from memory once for all of them (a decode step at 32K context reads the full
+ * layers' cache once, not 16 times).  Positions go in chunks of ATTN_CHUNK aligned to absolute positions:
+ * each chunk gives a partial softmax (max m, normaliser l, unnormalised sum o), and the partials are folded
+ * in chunk order.  Decode steps (few items) spread the chunks of one item over the threads and fold
+ * afterwards; batches give each thread whole items and fold as they go.  The arithmetic per item is the
+ * same either way, so results depend neither on the thread count nor on the batch.  Within a chunk, scores
+ * are computed ATTN_TILE positions at a time before the rows' values are added. */
+
+#define ATTN_MAX_HD 1024  /* head dims above this take the f32 cache only */
+#define ATTN_CHUNK 512    /* positions per partial result */
+#define ATTN_TILE 32      /* positions scored before their values are accumulated */
 
 typedef struct {
     const float *q;
@@ -345,50 +367,155 @@ typedef struct {
     int n_tok, n_head, n_kv, hd;
     int64_t cap, pos0, window, last;
     float scale;
+    float *part;      /* decode: per unit (item, chunk) G * (hd + 2) floats; batch: 2 such per thread */
+    int64_t *unit0;   /* decode: first unit of item i (items + 1 entries) */
 } attn_job;
 
-#define ATTN_MAX_HD 1024 /* head dims above this take the f32 cache only */
+static int attn_group(const attn_job *j) { return j->n_head / j->n_kv; }
+static size_t attn_part_floats(const attn_job *j) { return (size_t)attn_group(j) * (size_t)(j->hd + 2); }
 
-static void attn_worker(void *arg, int ith, int nth) {
-    attn_job *j = arg;
+/* Positions query t sees: [lo, hi]. */
+static void attn_range(const attn_job *j, int t, int64_t *lo, int64_t *hi) {
+    const int64_t pos = j->pos0 + t;
+    *lo = pos - j->window + 1 > 0 ? pos - j->window + 1 : 0;
+    if (j->last >= 0 && j->pos0 < *lo) *lo = j->pos0; /* a bidirectional block: all of it */
+    *hi = j->last > pos ? j->last : pos;
+}
+static int64_t attn_chunks(int64_t lo, int64_t hi) { return hi / ATTN_CHUNK - lo / ATTN_CHUNK + 1; }
+
+/* The partial softmax of item (t, kvh) over positions [a, b]: p = {m[G], l[G], o[G][hd]}. */
+static void attn_part(const attn_job *j, int t, int kvh, int64_t a, int64_t b, float *p) {
+    const int G = attn_group(j), hd = j->hd;
+    float *m = p, *l = p + G, *o = p + 2 * G;
     g4_dot_fn dot = g4_type_dot(j->kv_type);
     const g4_type_info *ti = g4_type_get(j->kv_type);
-    const size_t row = g4_row_size(j->kv_type, (int64_t)j->n_kv * j->hd), head = g4_row_size(j->kv_type, j->hd);
-    float vbuf[ATTN_MAX_HD];
-    const int group = j->n_head / j->n_kv;
-    int64_t b, e;
-    g4_split((int64_t)j->n_tok * j->n_head, ith, nth, &b, &e);
-    for (int64_t th = b; th < e; th++) {
-        const int t = (int)(th / j->n_head), h = (int)(th % j->n_head), kvh = h / group;
-        const int64_t pos = j->pos0 + t;
-        int64_t lo = pos - j->window + 1 > 0 ? pos - j->window + 1 : 0;
-        if (j->last >= 0 && j->pos0 < lo) lo = j->pos0; /* a bidirectional block: all of it */
-        const int64_t hi = j->last > pos ? j->last : pos;
-        const float *qv = j->q + th * j->hd;
-        float *o = j->out + th * j->hd;
-        /* online softmax (one pass): running max m, normaliser l, accumulator o */
-        float m = -INFINITY, l = 0;
-        memset(o, 0, (size_t)j->hd * sizeof *o);
-        for (int64_t p = lo; p <= hi; p++) {
-            const int64_t slot = p % j->cap;
-            const char *kv = j->k + (size_t)slot * row + (size_t)kvh * head;
-            const char *vr = j->v + (size_t)slot * row + (size_t)kvh * head;
-            const float *vv = (const float *)vr;
-            if (j->kv_type != G4_TYPE_F32) ti->to_f32(vr, vbuf, j->hd), vv = vbuf;
-            const float s = dot(kv, qv, j->hd) * j->scale;
-            if (s > m) {
-                const float c = expf(m - s);
-                l *= c;
-                for (int i = 0; i < j->hd; i++) o[i] *= c;
-                m = s;
-            }
-            const float pr = expf(s - m);
-            l += pr;
-            for (int i = 0; i < j->hd; i++) o[i] += pr * vv[i];
+    const size_t row = g4_row_size(j->kv_type, (int64_t)j->n_kv * hd), head = g4_row_size(j->kv_type, hd);
+    const float *qg = j->q + ((int64_t)t * j->n_head + (int64_t)kvh * G) * hd;
+    float s[ATTN_MAX_GROUP][ATTN_TILE], vbuf[ATTN_MAX_HD];
+    for (int g = 0; g < G; g++) m[g] = -INFINITY, l[g] = 0.0f;
+    memset(o, 0, (size_t)G * (size_t)hd * sizeof *o);
+    for (int64_t p0 = a; p0 <= b; p0 += ATTN_TILE) {
+        const int n = (int)G4_MIN((int64_t)ATTN_TILE, b - p0 + 1);
+        for (int i = 0; i < n; i++) {
+            const char *kr = j->k + (size_t)((p0 + i) % j->cap) * row + (size_t)kvh * head;
+            for (int g = 0; g < G; g++) s[g][i] = dot(kr, qg + (int64_t)g * hd, hd) * j->scale;
         }
-        const float inv = 1.0f / l;
-        for (int i = 0; i < j->hd; i++) o[i] *= inv;
+        for (int g = 0; g < G; g++) {
+            float mt = m[g];
+            for (int i = 0; i < n; i++) mt = s[g][i] > mt ? s[g][i] : mt;
+            if (mt > m[g]) {
+                const float c = expf(m[g] - mt); /* 0 on the first tile */
+                l[g] *= c;
+                for (int i = 0; i < hd; i++) o[(int64_t)g * hd + i] *= c;
+                m[g] = mt;
+            }
+            for (int i = 0; i < n; i++) {
+                s[g][i] = expf(s[g][i] - m[g]);
+                l[g] += s[g][i];
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            const char *vr = j->v + (size_t)((p0 + i) % j->cap) * row + (size_t)kvh * head;
+            const float *vv = (const float *)vr;
+            if (j->kv_type != G4_TYPE_F32) ti->to_f32(vr, vbuf, hd), vv = vbuf;
+            for (int g = 0; g < G; g++) {
+                float *og = o + (int64_t)g * hd;
+                const float w = s[g][i];
+                for (int k = 0; k < hd; k++) og[k] += w * vv[k];
+            }
+        }
     }
+}
+
+/* acc = acc (+) q: two partial softmaxes of the same heads merged. */
+static void attn_fold(int G, int hd, float *acc, const float *q) {
+    float *m = acc, *l = acc + G, *o = acc + 2 * G;
+    const float *qm = q, *ql = q + G, *qo = q + 2 * G;
+    for (int g = 0; g < G; g++) {
+        const float mx = qm[g] > m[g] ? qm[g] : m[g], ca = expf(m[g] - mx), cq = expf(qm[g] - mx);
+        l[g] = l[g] * ca + ql[g] * cq;
+        for (int k = 0; k < hd; k++) o[(int64_t)g * hd + k] = o[(int64_t)g * hd + k] * ca + qo[(int64_t)g * hd + k] * cq;
+        m[g] = mx;
+    }
+}
+
+static void attn_finish(const attn_job *j, int t, int kvh, const float *acc) {
+    const int G = attn_group(j), hd = j->hd;
+    for (int g = 0; g < G; g++) {
+        float *out = j->out + ((int64_t)t * j->n_head + (int64_t)kvh * G + g) * hd;
+        const float inv = 1.0f / acc[G + g];
+        for (int k = 0; k < hd; k++) out[k] = acc[2 * G + (int64_t)g * hd + k] * inv;
+    }
+}
+
+/* chunk k of [lo, hi] */
+static void attn_chunk_range(int64_t lo, int64_t hi, int64_t k, int64_t *a, int64_t *b) {
+    const int64_t c0 = (lo / ATTN_CHUNK + k) * ATTN_CHUNK;
+    *a = c0 > lo ? c0 : lo;
+    *b = c0 + ATTN_CHUNK - 1 < hi ? c0 + ATTN_CHUNK - 1 : hi;
+}
+
+/* Batches: whole items per thread, chunks folded as they come. */
+static void attn_items_worker(void *arg, int ith, int nth) {
+    attn_job *j = arg;
+    const int G = attn_group(j);
+    float *acc = j->part + (size_t)ith * 2 * attn_part_floats(j), *tmp = acc + attn_part_floats(j);
+    int64_t b0, e0;
+    g4_split((int64_t)j->n_tok * j->n_kv, ith, nth, &b0, &e0);
+    for (int64_t it = b0; it < e0; it++) {
+        const int t = (int)(it / j->n_kv), kvh = (int)(it % j->n_kv);
+        int64_t lo, hi, a, b;
+        attn_range(j, t, &lo, &hi);
+        const int64_t nc = attn_chunks(lo, hi);
+        for (int64_t k = 0; k < nc; k++) {
+            attn_chunk_range(lo, hi, k, &a, &b);
+            attn_part(j, t, kvh, a, b, k ? tmp : acc);
+            if (k) attn_fold(G, j->hd, acc, tmp);
+        }
+        attn_finish(j, t, kvh, acc);
+    }
+}
+
+/* Decode steps, phase 1: every (item, chunk) unit to its own partial. */
+static void attn_units_worker(void *arg, int ith, int nth) {
+    attn_job *j = arg;
+    const int64_t n_items = (int64_t)j->n_tok * j->n_kv;
+    int64_t b0, e0;
+    g4_split(j->unit0[n_items], ith, nth, &b0, &e0);
+    int64_t it = 0;
+    for (int64_t u = b0; u < e0; u++) {
+        while (u >= j->unit0[it + 1]) it++;
+        const int t = (int)(it / j->n_kv), kvh = (int)(it % j->n_kv);
+        int64_t lo, hi, a, b;
+        attn_range(j, t, &lo, &hi);
+        attn_chunk_range(lo, hi, u - j->unit0[it], &a, &b);
+        attn_part(j, t, kvh, a, b, j->part + (size_t)u * attn_part_floats(j));
+    }
+}
+
+/* Phase 2: fold each item's partials in chunk order. */
+static void attn_fold_worker(void *arg, int ith, int nth) {
+    attn_job *j = arg;
+    const size_t pf = attn_part_floats(j);
+    int64_t b0, e0;
+    g4_split((int64_t)j->n_tok * j->n_kv, ith, nth, &b0, &e0);
+    for (int64_t it = b0; it < e0; it++) {
+        float *acc = j->part + (size_t)j->unit0[it] * pf;
+        for (int64_t u = j->unit0[it] + 1; u < j->unit0[it + 1]; u++) attn_fold(attn_group(j), j->hd, acc, j->part + (size_t)u * pf);
+        attn_finish(j, (int)(it / j->n_kv), (int)(it % j->n_kv), acc);
+    }
+}
+
+/* Room for n floats in the attention scratch (grown, never shrunk); NULL when out of memory. */
+static float *attn_scratch(cpu_ctx *c, size_t n) {
+    if (n > c->attn_n) {
+        float *p = g4_malloc(n * sizeof *p);
+        if (!p) return NULL;
+        g4_free(c->attn_buf);
+        c->attn_buf = p;
+        c->attn_n = n;
+    }
+    return c->attn_buf;
 }
 
 static void cpu_attention(void *vctx, const float *q, int n_tok, int n_head, int n_kv, int hd, const void *k,
@@ -396,8 +523,29 @@ static void cpu_attention(void *vctx, const float *q, int n_tok, int n_head, int
                           float scale, float *out) {
     cpu_ctx *c = vctx;
     G4_ASSERT(kv_type == G4_TYPE_F32 || hd <= ATTN_MAX_HD);
-    attn_job j = {q, k, v, kv_type, out, n_tok, n_head, n_kv, hd, cap, pos0, window, last, scale};
-    g4_pool_run(c->pool, attn_worker, &j);
+    G4_ASSERT(n_kv > 0 && n_head % n_kv == 0 && n_head / n_kv <= ATTN_MAX_GROUP);
+    attn_job j = {q, k, v, kv_type, out, n_tok, n_head, n_kv, hd, cap, pos0, window, last, scale, NULL, NULL};
+    const int64_t n_items = (int64_t)n_tok * n_kv;
+    const size_t pf = attn_part_floats(&j);
+    if (n_items < 2 * (int64_t)c->nth && n_items <= 64) {
+        int64_t unit0[65];
+        unit0[0] = 0;
+        for (int64_t it = 0; it < n_items; it++) {
+            int64_t lo, hi;
+            attn_range(&j, (int)(it / n_kv), &lo, &hi);
+            unit0[it + 1] = unit0[it] + attn_chunks(lo, hi);
+        }
+        j.unit0 = unit0;
+        j.part = attn_scratch(c, (size_t)unit0[n_items] * pf);
+        if (j.part) {
+            g4_pool_run(c->pool, attn_units_worker, &j);
+            g4_pool_run(c->pool, attn_fold_worker, &j);
+            return;
+        }
+    }
+    j.part = attn_scratch(c, (size_t)c->nth * 2 * pf);
+    G4_ASSERT(j.part != NULL); /* reserved by cpu_reserve (n_head * hd <= max_row) */
+    g4_pool_run(c->pool, attn_items_worker, &j);
 }
 
 static void cpu_store_kv(void *vctx, void *dst, int kv_type, const float *src, int64_t n) {
