@@ -228,5 +228,33 @@ int main(void) {
     float *b = run(TMP "/tiny-a-q4_0.gguf", ids, np, greedy, nd);
     CHECK(a && b && !memcmp(a, b, sizeof(float) * (size_t)(np + nd) * V));
     free(a), free(b);
+    {   /* Q4_K_M with --q8-act: q4_K matrices packed 8 rows at a time (x8 kernel), q6_K through the per-row
+         * integer kernel.  One-token steps give the same sums packed or not (the per-row q4_K kernel then), up
+         * to the order of float additions; the packed path does not depend on the thread count.  (Against the
+         * exact path this random-weight file moves by the activations' rounding, amplified layer by layer.) */
+        const char *kq = "tests/data/kquant/tiny-q4_k_m.gguf";
+        g_q8_act = 1, g_pack = 1, g_threads = 1;
+        float *p1 = run(kq, kids, 1, kdec, 16);
+        const int packed = g_packed;
+        g_threads = 3;
+        float *p3 = run(kq, kids, 1, kdec, 16);
+        float *big1 = run(kq, kids, 40, kdec, 16);
+        g_threads = 1;
+        float *big3 = run(kq, kids, 40, kdec, 16);
+        g_pack = 0;
+        float *u = run(kq, kids, 1, kdec, 16);
+        g_q8_act = 0;
+        CHECKF(packed > 0, "Q4_K_M --q8-act: no q4_K matrix was packed");
+        CHECK(p1 && p3 && u && big1 && big3);
+        if (p1 && p3 && u && big1 && big3) {
+            double worst = 0;
+            for (int r = 0; r < 17; r++) worst = fmax(worst, check_rel_err(p1 + (int64_t)r * 512, u + (int64_t)r * 512, 512));
+            printf("Q4_K_M --q8-act, %d matrices packed: one-token steps packed vs per-row, max rel err %.2e\n", packed, worst);
+            CHECKF(worst < 1e-4, "Q4_K_M --q8-act: packed vs per-row integer kernels, rel err %.3e", worst);
+            CHECKF(!memcmp(p1, p3, sizeof(float) * 17 * 512) && !memcmp(big1, big3, sizeof(float) * 56 * 512),
+                   "Q4_K_M --q8-act packed: 1 and 3 threads differ");
+        }
+        free(p1), free(p3), free(u), free(big1), free(big3);
+    }
     return check_done("convert");
 }

@@ -173,6 +173,7 @@ static void test_type(const qtype *t) {
 static void test_x8(const char *name, int type) {
     const g4_type_info *ti = g4_type_get(type);
     const size_t bs = ti->size;
+    const int64_t blck = ti->blck; /* 32, or 256 for q4_K */
     char nm[128];
     size_t nq, nd;
     snprintf(nm, sizeof nm, DATA "%s_q.bin", name);
@@ -184,10 +185,10 @@ static void test_x8(const char *name, int type) {
         free(q), free(deq);
         return;
     }
-    int64_t good[1024], ngood = 0, nunits = (int64_t)(nd / 4) / 32;
+    int64_t good[1024], ngood = 0, nunits = (int64_t)(nd / 4) / blck;
     for (int64_t u = 0; u < nunits && ngood < 1024; u++) {
         int fin = 1;
-        for (int i = 0; i < 32; i++) fin &= isfinite(deq[u * 32 + i]) != 0;
+        for (int64_t i = 0; i < blck; i++) fin &= isfinite(deq[u * blck + i]) != 0;
         if (fin) good[ngood++] = u;
     }
     CHECK(g4_x8_type(type) && g4_qdot_x8_ref(type) != NULL);
@@ -195,18 +196,19 @@ static void test_x8(const char *name, int type) {
     if (!simd) check_skip("no SIMD x8 kernel on this CPU: only the scalar one is tested");
     static const int64_t sizes[] = {1, 2, 5, 120};
     for (int si = 0; si < 4 && ngood > 0; si++) {
-        const int64_t nb = sizes[si], n = nb * 32;
-        const size_t rb = (size_t)nb * bs;
+        const int64_t nt_blocks = blck > 32 ? (sizes[si] + 7) / 8 : sizes[si]; /* type blocks per row */
+        const int64_t n = nt_blocks * blck, nb = n / 32;                      /* nb: activation blocks */
+        const size_t rb = (size_t)nt_blocks * bs;
         uint8_t *rows = malloc(8 * rb), *grp = malloc(8 * rb + 1), *back = malloc(rb);
         float *w = malloc(sizeof(float) * 8 * (size_t)n), *x = malloc(sizeof(float) * 4 * (size_t)n);
         g4_block_q8x *xq = malloc(sizeof *xq * 4 * (size_t)nb);
         CHECK(rows && grp && back && w && x && xq);
         if (!(rows && grp && back && w && x && xq)) goto next;
         for (int r = 0; r < 8; r++)
-            for (int64_t b = 0; b < nb; b++) {
+            for (int64_t b = 0; b < nt_blocks; b++) {
                 int64_t u = good[(r * 13 + b * 7 + si) % ngood];
                 memcpy(rows + r * rb + b * bs, q + u * bs, bs);
-                memcpy(w + r * n + b * 32, deq + u * 32, 128);
+                memcpy(w + r * n + b * blck, deq + u * blck, (size_t)blck * 4);
             }
         uint8_t *g = grp + 1; /* odd address */
         g4_pack_x8(type, rows, rb, n, g);
@@ -251,7 +253,8 @@ int main(void) {
     test_quantizer();
     test_x8("q4_0", G4_TYPE_Q4_0);
     test_x8("q8_0", G4_TYPE_Q8_0);
-    CHECK(!g4_x8_type(G4_TYPE_Q4_K) && g4_qdot_x8_ref(G4_TYPE_Q4_K) == NULL && g4_qdot_x8(-1) == NULL);
+    test_x8("q4_K", G4_TYPE_Q4_K);
+    CHECK(!g4_x8_type(G4_TYPE_Q6_K) && g4_qdot_x8_ref(G4_TYPE_Q6_K) == NULL && g4_qdot_x8(-1) == NULL);
     static const qtype types[] = {{"q8_0", G4_TYPE_Q8_0}, {"q4_0", G4_TYPE_Q4_0}, {"q4_K", G4_TYPE_Q4_K},
                                   {"q6_K", G4_TYPE_Q6_K}};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) test_type(&types[i]);

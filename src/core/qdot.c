@@ -122,9 +122,28 @@ static const g4_qdot_fn g4_qdot_refs[G4_TYPE_COUNT] = {
 
 /* ---- x8 ---- */
 
-int g4_x8_type(int type) { return type == G4_TYPE_Q4_0 || type == G4_TYPE_Q8_0; }
+int g4_x8_type(int type) { return type == G4_TYPE_Q4_0 || type == G4_TYPE_Q8_0 || type == G4_TYPE_Q4_K; }
+
+/* q4_K groups (qdot.h): per super-block, the 8 rows' 16-byte headers (d, dmin, scales), then 32 vectors,
+ * vector v holding qs bytes 4v..4v+3 of each row. */
+static void pack_q4_K(const uint8_t *s, size_t row_bytes, int64_t n, uint8_t *d) {
+    for (int64_t b = 0; b < n / G4_QK_K; b++, d += 8 * sizeof(g4_block_q4_K))
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *blk = s + (size_t)r * row_bytes + (size_t)b * sizeof(g4_block_q4_K);
+            memcpy(d + 16 * r, blk, 16);
+            for (int v = 0; v < 32; v++) memcpy(d + 128 + 32 * v + 4 * r, blk + 16 + 4 * v, 4);
+        }
+}
+
+static void unpack_q4_K(const uint8_t *g, int r, int64_t n, uint8_t *d) {
+    for (int64_t b = 0; b < n / G4_QK_K; b++, g += 8 * sizeof(g4_block_q4_K), d += sizeof(g4_block_q4_K)) {
+        memcpy(d, g + 16 * r, 16);
+        for (int v = 0; v < 32; v++) memcpy(d + 16 + 4 * v, g + 128 + 32 * v + 4 * r, 4);
+    }
+}
 
 void g4_pack_x8(int type, const void *src, size_t row_bytes, int64_t n, void *dst) {
+    if (type == G4_TYPE_Q4_K) { pack_q4_K(src, row_bytes, n, dst); return; }
     const size_t bs = g4_type_get(type)->size, nv = (bs - 2) / 4; /* 4-byte chunks per row block */
     const uint8_t *s = src;
     uint8_t *d = dst;
@@ -137,6 +156,7 @@ void g4_pack_x8(int type, const void *src, size_t row_bytes, int64_t n, void *ds
 }
 
 void g4_unpack_x8(int type, const void *grp, int r, int64_t n, void *dst) {
+    if (type == G4_TYPE_Q4_K) { unpack_q4_K(grp, r, n, dst); return; }
     const size_t bs = g4_type_get(type)->size, nv = (bs - 2) / 4;
     const uint8_t *g = grp;
     uint8_t *d = dst;
@@ -179,6 +199,34 @@ static int32_t x8_block_q8_0(const uint8_t *g, int r, const g4_block_q8x *xb) {
             }                                                                                              \
     }
 G4_X8_REF(qdot_q4_0x8_ref, x8_block_q4_0, sizeof(g4_block_q4_0))
+
+/* q4_K groups: per row and sub-block s (one activation block), in order:
+ *   acc = fma(I, (d*sc) * xd, acc),  accm = fma(sum(xq), (dmin*m) * xd, accm);   y = acc - accm */
+static void qdot_q4_Kx8_ref(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,
+                            int64_t ldy) {
+    for (int t = 0; t < nt; t++)
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *g = grp;
+            float acc = 0.0f, accm = 0.0f;
+            for (int64_t i = 0; i < n / G4_QK_K; i++, g += 8 * sizeof(g4_block_q4_K)) {
+                uint8_t sc[8], mn[8];
+                g4_kscales(g + 16 * r + 4, sc, mn);
+                const float d = f16_at(g + 16 * r), dmin = f16_at(g + 16 * r + 2);
+                for (int s = 0; s < 8; s++) {
+                    const g4_block_q8x *xb = x + t * ldx + 8 * i + s;
+                    int32_t I = 0;
+                    for (int e = 0; e < 32; e++) { /* element e of sub-block s: qs byte 32(s/2) + e, nibble s&1 */
+                        const int v = 8 * (s / 2) + e / 4;
+                        const uint8_t byte = g[128 + 32 * v + 4 * r + e % 4];
+                        I += (s & 1 ? byte >> 4 : byte & 15) * xb->q[e];
+                    }
+                    acc = fmaf((float)I, d * (float)sc[s] * xb->d, acc);
+                    accm = fmaf((float)xb->sum, dmin * (float)mn[s] * xb->d, accm);
+                }
+            }
+            y[t * ldy + r] = acc - accm;
+        }
+}
 G4_X8_REF(qdot_q8_0x8_ref, x8_block_q8_0, sizeof(g4_block_q8_0))
 
 typedef struct {
@@ -201,6 +249,7 @@ static void g4_qdot_select(void) {
         g4_qdot_sel.dot[G4_TYPE_Q6_K] = g4_qdot_q6_K_avx2;
         g4_qdot_sel.x8[G4_TYPE_Q4_0] = g4_qdot_q4_0x8_avx2;
         g4_qdot_sel.x8[G4_TYPE_Q8_0] = g4_qdot_q8_0x8_avx2;
+        g4_qdot_sel.x8[G4_TYPE_Q4_K] = g4_qdot_q4_Kx8_avx2;
     }
 #endif
 #ifdef G4_HAVE_NEON_KERNELS
@@ -229,7 +278,8 @@ g4_qdot_x8_fn g4_qdot_x8(int type) {
 }
 
 g4_qdot_x8_fn g4_qdot_x8_ref(int type) {
-    return type == G4_TYPE_Q4_0 ? qdot_q4_0x8_ref : type == G4_TYPE_Q8_0 ? qdot_q8_0x8_ref : NULL;
+    return type == G4_TYPE_Q4_0 ? qdot_q4_0x8_ref : type == G4_TYPE_Q8_0 ? qdot_q8_0x8_ref
+         : type == G4_TYPE_Q4_K ? qdot_q4_Kx8_ref : NULL;
 }
 
 g4_qdot_fn g4_type_qdot_ref(int type) {

@@ -272,4 +272,51 @@ G4_AVX2_INLINE void qdot_q8x8(const uint8_t *p, const g4_block_q8x *x, int64_t l
 
 G4_QDOT_NT(g4_qdot_q8_0x8_avx2, qdot_q8x8)
 
+/* q4_Kx8: the 8 rows' d*sc and dmin*m per sub-block are made once per super-block (row-major in the headers,
+ * transposed here to one vector per sub-block); per sub-block and token, 8 vpmaddubsw of the unsigned nibbles
+ * against 4 broadcast activation bytes each (int16 sums stay below 8 * 2 * 15 * 127 < 2^15), one vpmaddwd to
+ * the 8 rows' int32 sums, and the reference's two FMAs (qdot.c), lane r being row r. */
+G4_AVX2_INLINE void qdot_q4kx8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y,
+                               int64_t ldy, const int NT) {
+    const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+    __m256 acc[G4_QDOT_MAX_NT], accm[G4_QDOT_MAX_NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) acc[t] = accm[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb / 8; i++, p += 8 * sizeof(g4_block_q4_K)) {
+        float dsc[8][8], dmn[8][8]; /* [sub-block][row] */
+        for (int r = 0; r < 8; r++) {
+            uint8_t sc[8], mn[8];
+            g4_kscales(p + 16 * r + 4, sc, mn);
+            const float d = ld_f16(p + 16 * r), dmin = ld_f16(p + 16 * r + 2);
+            for (int s = 0; s < 8; s++) dsc[s][r] = d * (float)sc[s], dmn[s][r] = dmin * (float)mn[s];
+        }
+        for (int s = 0; s < 8; s++) {
+            const uint8_t *v = p + 128 + 32 * 8 * (s / 2);
+            __m256i w[8];
+#pragma GCC unroll 8
+            for (int u = 0; u < 8; u++) {
+                const __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(v + 32 * u));
+                w[u] = s & 1 ? _mm256_and_si256(_mm256_srli_epi16(b, 4), m4) : _mm256_and_si256(b, m4);
+            }
+            const __m256 vs = _mm256_loadu_ps(dsc[s]), vm = _mm256_loadu_ps(dmn[s]);
+#pragma GCC unroll 4
+            for (int t = 0; t < NT; t++) {
+                const g4_block_q8x *xb = x + t * ldx + 8 * i + s;
+                int32_t q4[8];
+                memcpy(q4, xb->q, 32);
+                __m256i sum = _mm256_maddubs_epi16(w[0], _mm256_set1_epi32(q4[0]));
+#pragma GCC unroll 7
+                for (int u = 1; u < 8; u++) sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(w[u], _mm256_set1_epi32(q4[u])));
+                const __m256 xd = _mm256_set1_ps(xb->d);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sum, ones)), _mm256_mul_ps(vs, xd), acc[t]);
+                accm[t] = _mm256_fmadd_ps(_mm256_set1_ps((float)xb->sum), _mm256_mul_ps(vm, xd), accm[t]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) _mm256_storeu_ps(y + t * ldy, _mm256_sub_ps(acc[t], accm[t]));
+}
+
+G4_QDOT_NT(g4_qdot_q4_Kx8_avx2, qdot_q4kx8)
+
 #endif
