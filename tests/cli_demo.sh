@@ -50,5 +50,34 @@ n_default=$(count); n70=$(count --image-tokens 70); n280=$(count --image-tokens 
 printf '[{"type":"function"}]' >"$T/tools.json"
 expect_err "run --tools without function" "function" run -m "$MODEL" --tools "$T/tools.json" -p hi
 
+# the same text cases through `gemma4 serve` (no -m: the bundled model) and the official openai client
+VENV=${G4_OPENAI_VENV:-$HOME/.cache/gemma4c-openai-venv}
+if ! "$VENV/bin/python" -c 'import openai, sys; sys.exit(openai.__version__ != "3.57.0")' 2>/dev/null; then
+  rm -rf "$VENV"
+  { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q "openai==3.57.0"; } >"$T/pip.log" 2>&1
+fi
+if "$VENV/bin/python" -c 'import openai' 2>/dev/null; then
+  "$BIN" serve --port 0 --parallel 2 2>"$T/serve.log" &
+  spid=$!
+  PORT=
+  for _ in $(seq 300); do
+    PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$T/serve.log" | sed 's/.*://')
+    [ -n "$PORT" ] && break
+    kill -0 $spid 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -n "$PORT" ]; then
+    timeout 300 "$VENV/bin/python" tests/demo_server_test.py "$PORT" tests/data/demo/cases.json >"$T/server.out" 2>&1 && ok ||
+      { bad "serve: the demo cases through the openai client"; sed 's/^/    /' "$T/server.out" | tail -n 20; }
+    grep -q "using the bundled demo model" "$T/serve.log" && ok || bad "serve without -m: no note naming the bundled model"
+  else
+    bad "serve without -m did not start: $(tail -n 3 "$T/serve.log")"
+  fi
+  kill -TERM $spid 2>/dev/null; wait $spid
+  grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/serve.log" && bad "serve: sanitizer report" || ok
+else
+  echo "SKIP: openai==3.57.0 cannot be installed ($(tail -n 1 "$T/pip.log" 2>/dev/null)): the server part of the demo test"
+fi
+
 echo "cli_demo: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -254,7 +254,8 @@ int main(void) {
     test_x8("q4_0", G4_TYPE_Q4_0);
     test_x8("q8_0", G4_TYPE_Q8_0);
     test_x8("q4_K", G4_TYPE_Q4_K);
-    CHECK(!g4_x8_type(G4_TYPE_Q6_K) && g4_qdot_x8_ref(G4_TYPE_Q6_K) == NULL && g4_qdot_x8(-1) == NULL);
+    test_x8("q6_K", G4_TYPE_Q6_K);
+    CHECK(!g4_x8_type(G4_TYPE_Q5_K) && g4_qdot_x8_ref(G4_TYPE_Q5_K) == NULL && g4_qdot_x8(-1) == NULL);
     static const qtype types[] = {{"q8_0", G4_TYPE_Q8_0}, {"q4_0", G4_TYPE_Q4_0}, {"q4_K", G4_TYPE_Q4_K},
                                   {"q6_K", G4_TYPE_Q6_K}};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) test_type(&types[i]);

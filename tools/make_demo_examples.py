@@ -61,6 +61,24 @@ def as_printed(answer):
     return "[tool call] %s %s" % (m.group(1), json.dumps(args, separators=(",", ":")))
 
 
+def api_messages(s):
+    """The sample's conversation as an OpenAI request's messages (text-only samples): tool-call arguments as
+    a JSON string with an id, the tool result answering it."""
+    out = []
+    for m in s["messages"]:
+        m = dict(m)
+        if m.get("tool_calls"):
+            m["tool_calls"] = [dict(id="call_%d" % i, type="function",
+                                    function=dict(name=c["function"]["name"],
+                                                  arguments=json.dumps(c["function"]["arguments"])))
+                               for i, c in enumerate(m["tool_calls"])]
+            m.setdefault("content", None)
+        if m["role"] == "tool":
+            m = dict(role="tool", tool_call_id="call_0", content=m["content"])
+        out.append(m)
+    return out
+
+
 def run_args(s, media, rel):
     """gemma4 run arguments for sample s (media paths as rel(path)), and the --raw stdin if any."""
     args = []
@@ -126,6 +144,8 @@ def main():
         stdin = text[len("<bos>"):] if "--raw" in args else None
         case = dict(name=name, task=s["task"], args=args, stdin=stdin, truth=as_printed(truth),
                     torch_q8_0=as_printed(q_ans), torch_f32=as_printed(f_ans))
+        if not media:  # text: also asked through `gemma4 serve` (tests/demo_server_test.py)
+            case.update(messages=api_messages(s), tools=s["tools"])
         cases.append(case)
         base = os.path.join(case_dir, "%02d-%s" % (k, name))
         with open(base + ".args", "w") as f:

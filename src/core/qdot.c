@@ -103,6 +103,36 @@ static float qdot1_q6_K_ref(const uint8_t *w, const g4_block_q8x *x, int64_t nb)
     return acc;
 }
 
+/* q6_K groups: per row and activation block (chunk c of half h), in order:
+ *   I = sc[8h+2c] * sum_lo(q * xq) + sc[8h+2c+1] * sum_hi(q * xq)  (int32),   acc = fma(I, d * xd, acc) */
+static void qdot_q6_Kx8_ref(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y,
+                            int64_t ldy) {
+    for (int t = 0; t < nt; t++)
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *g = grp;
+            float acc = 0.0f;
+            for (int64_t i = 0; i < n / G4_QK_K; i++, g += 8 * sizeof(g4_block_q6_K)) {
+                const int8_t *sc = (const int8_t *)(g + 18 * r);
+                const float d = f16_at(g + 18 * r + 16);
+                for (int h = 0; h < 2; h++)
+                    for (int c = 0; c < 4; c++) {
+                        const g4_block_q8x *xb = x + t * ldx + 8 * i + 4 * h + c;
+                        int32_t S[2] = {0, 0};
+                        for (int l = 0; l < 32; l++) {
+                            const int qlb = 64 * h + (c & 1) * 32 + l, qhb = 32 * h + l;
+                            const uint8_t lo = g[144 + 32 * (qlb / 4) + 4 * r + qlb % 4];
+                            const uint8_t hi = g[144 + 1024 + 32 * (qhb / 4) + 4 * r + qhb % 4];
+                            const int q = ((c < 2 ? lo & 15 : lo >> 4) | ((hi >> (2 * c)) & 3) << 4) - 32;
+                            S[l / 16] += q * xb->q[l];
+                        }
+                        const int32_t I = sc[8 * h + 2 * c] * S[0] + sc[8 * h + 2 * c + 1] * S[1];
+                        acc = fmaf((float)I, d * xb->d, acc);
+                    }
+            }
+            y[t * ldy + r] = acc;
+        }
+}
+
 #define G4_QDOT_REF(name, one)                                                                     \
     static void name(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, \
                      int64_t ldy) {                                                                \
@@ -122,7 +152,29 @@ static const g4_qdot_fn g4_qdot_refs[G4_TYPE_COUNT] = {
 
 /* ---- x8 ---- */
 
-int g4_x8_type(int type) { return type == G4_TYPE_Q4_0 || type == G4_TYPE_Q8_0 || type == G4_TYPE_Q4_K; }
+int g4_x8_type(int type) {
+    return type == G4_TYPE_Q4_0 || type == G4_TYPE_Q8_0 || type == G4_TYPE_Q4_K || type == G4_TYPE_Q6_K;
+}
+
+/* q6_K groups (qdot.h): per super-block, the 8 rows' headers (16 int8 scales and the f16 d: 18 bytes each),
+ * then 32 vectors of ql and 16 of qh, vector v holding bytes 4v..4v+3 of each row's ql (qh). */
+static void pack_q6_K(const uint8_t *s, size_t row_bytes, int64_t n, uint8_t *d) {
+    for (int64_t b = 0; b < n / G4_QK_K; b++, d += 8 * sizeof(g4_block_q6_K))
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *blk = s + (size_t)r * row_bytes + (size_t)b * sizeof(g4_block_q6_K);
+            memcpy(d + 18 * r, blk + 192, 18);
+            for (int v = 0; v < 32; v++) memcpy(d + 144 + 32 * v + 4 * r, blk + 4 * v, 4);
+            for (int v = 0; v < 16; v++) memcpy(d + 144 + 1024 + 32 * v + 4 * r, blk + 128 + 4 * v, 4);
+        }
+}
+
+static void unpack_q6_K(const uint8_t *g, int r, int64_t n, uint8_t *d) {
+    for (int64_t b = 0; b < n / G4_QK_K; b++, g += 8 * sizeof(g4_block_q6_K), d += sizeof(g4_block_q6_K)) {
+        memcpy(d + 192, g + 18 * r, 18);
+        for (int v = 0; v < 32; v++) memcpy(d + 4 * v, g + 144 + 32 * v + 4 * r, 4);
+        for (int v = 0; v < 16; v++) memcpy(d + 128 + 4 * v, g + 144 + 1024 + 32 * v + 4 * r, 4);
+    }
+}
 
 /* q4_K groups (qdot.h): per super-block, the 8 rows' 16-byte headers (d, dmin, scales), then 32 vectors,
  * vector v holding qs bytes 4v..4v+3 of each row. */
@@ -144,6 +196,7 @@ static void unpack_q4_K(const uint8_t *g, int r, int64_t n, uint8_t *d) {
 
 void g4_pack_x8(int type, const void *src, size_t row_bytes, int64_t n, void *dst) {
     if (type == G4_TYPE_Q4_K) { pack_q4_K(src, row_bytes, n, dst); return; }
+    if (type == G4_TYPE_Q6_K) { pack_q6_K(src, row_bytes, n, dst); return; }
     const size_t bs = g4_type_get(type)->size, nv = (bs - 2) / 4; /* 4-byte chunks per row block */
     const uint8_t *s = src;
     uint8_t *d = dst;
@@ -157,6 +210,7 @@ void g4_pack_x8(int type, const void *src, size_t row_bytes, int64_t n, void *ds
 
 void g4_unpack_x8(int type, const void *grp, int r, int64_t n, void *dst) {
     if (type == G4_TYPE_Q4_K) { unpack_q4_K(grp, r, n, dst); return; }
+    if (type == G4_TYPE_Q6_K) { unpack_q6_K(grp, r, n, dst); return; }
     const size_t bs = g4_type_get(type)->size, nv = (bs - 2) / 4;
     const uint8_t *g = grp;
     uint8_t *d = dst;
@@ -250,6 +304,7 @@ static void g4_qdot_select(void) {
         g4_qdot_sel.x8[G4_TYPE_Q4_0] = g4_qdot_q4_0x8_avx2;
         g4_qdot_sel.x8[G4_TYPE_Q8_0] = g4_qdot_q8_0x8_avx2;
         g4_qdot_sel.x8[G4_TYPE_Q4_K] = g4_qdot_q4_Kx8_avx2;
+        g4_qdot_sel.x8[G4_TYPE_Q6_K] = g4_qdot_q6_Kx8_avx2;
     }
 #endif
 #ifdef G4_HAVE_NEON_KERNELS
@@ -279,7 +334,7 @@ g4_qdot_x8_fn g4_qdot_x8(int type) {
 
 g4_qdot_x8_fn g4_qdot_x8_ref(int type) {
     return type == G4_TYPE_Q4_0 ? qdot_q4_0x8_ref : type == G4_TYPE_Q8_0 ? qdot_q8_0x8_ref
-         : type == G4_TYPE_Q4_K ? qdot_q4_Kx8_ref : NULL;
+         : type == G4_TYPE_Q4_K ? qdot_q4_Kx8_ref : type == G4_TYPE_Q6_K ? qdot_q6_Kx8_ref : NULL;
 }
 
 g4_qdot_fn g4_type_qdot_ref(int type) {

@@ -47,7 +47,9 @@ typedef void (*g4_qdot_fn)(const void *row, const g4_block_q8x *x, int64_t ldx, 
 g4_qdot_fn g4_type_qdot(int type);
 g4_qdot_fn g4_type_qdot_ref(int type);
 
-/* ---- rows packed 8 at a time ("x8": q4_0 and q8_0) ---------------------------------------------------
+/* ---- rows packed 8 at a time ("x8": q4_0, q8_0, q4_K, q6_K) ---------------------------------------------
+ * (q4_K and q6_K: per 256-element super-block the 8 rows' headers, then their quant bytes interleaved 4 at
+ * a time the same way; qdot.c has the layouts.) 
  * One vpmaddubsw then serves 8 rows.  Per group of 8 rows and 32-element block (8 times the type's block
  * size, so a packed matrix takes the bytes of the original): the 8 rows' f16 scales, then vectors of 32
  * bytes, vector j holding bytes 4j..4j+3 of each row's quant bytes (q4_0: 4 vectors; low nibbles are

@@ -1,4 +1,4 @@
-/* pack.c -- the weight layout of --q8-act: every q4_0, q8_0 and q4_K matrix repacked 8 rows at a time (core/qdot.h), once,
+/* pack.c -- the weight layout of --q8-act: every q4_0, q8_0, q4_K and q6_K matrix repacked 8 rows at a time (core/qdot.h), once,
  * at load, into one block the model owns.  The q8 kernels then read only the packed copy, so the file's
  * pages for those matrices are handed back as each is done: resident memory stays about the size of the
  * weights, not twice it.  (The original views stay valid: anything else that reads them, such as an
@@ -24,7 +24,7 @@ g4_status g4_model_pack_q8(g4_model *m, char *err) {
         if (packable(&m->tensors[i])) total += m->tensors[i].nbytes; /* same size packed */
     if (total == 0) return G4_OK;
     uint8_t *block = g4_malloc(total);
-    if (!block) return g4_errf(err, G4_ENOMEM, "%s: out of memory packing %.1f MiB of q4_0/q8_0/q4_K weights", m->path,
+    if (!block) return g4_errf(err, G4_ENOMEM, "%s: out of memory packing %.1f MiB of quantized weights", m->path,
                                (double)total / (1 << 20));
     size_t off = 0;
     for (int i = 0; i < m->n_tensors; i++) {

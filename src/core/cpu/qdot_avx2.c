@@ -319,4 +319,62 @@ G4_AVX2_INLINE void qdot_q4kx8(const uint8_t *p, const g4_block_q8x *x, int64_t 
 
 G4_QDOT_NT(g4_qdot_q4_Kx8_avx2, qdot_q4kx8)
 
+/* q6_Kx8: per activation block (chunk c of half h), the 8 vectors of 4 weights x 8 rows are assembled from
+ * ql and qh minus 32 (|q| <= 32) once for all tokens; per token, 4 vpmaddubsw (|q| against activation
+ * bytes carrying q's sign) per 16-element half, whose int16 sums stay within 4 * 2 * 32 * 127 < 2^15;
+ * vpmaddwd widens each half, the rows' int8 scales multiply them, and one FMA adds the block (qdot.c). */
+G4_AVX2_INLINE void qdot_q6kx8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y,
+                               int64_t ldy, const int NT) {
+    const __m256i m4 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3), o32 = _mm256_set1_epi8(32),
+                  ones = _mm256_set1_epi16(1);
+    __m256 acc[G4_QDOT_MAX_NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb / 8; i++, p += 8 * sizeof(g4_block_q6_K)) {
+        int32_t scs[16][8]; /* [scale index][row] */
+        float dv[8];
+        for (int r = 0; r < 8; r++) {
+            for (int k = 0; k < 16; k++) scs[k][r] = ((const int8_t *)p)[18 * r + k];
+            dv[r] = ld_f16(p + 18 * r + 16);
+        }
+        const __m256 vd = _mm256_loadu_ps(dv);
+        for (int h = 0; h < 2; h++)
+            for (int c = 0; c < 4; c++) {
+                __m256i a[8], sg[8];
+#pragma GCC unroll 8
+                for (int u = 0; u < 8; u++) {
+                    const __m256i l = _mm256_loadu_si256((const __m256i *)(const void *)(p + 144 + 32 * (16 * h + (c & 1) * 8 + u)));
+                    const __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(p + 144 + 1024 + 32 * (8 * h + u)));
+                    const __m256i lo = c < 2 ? _mm256_and_si256(l, m4) : _mm256_and_si256(_mm256_srli_epi16(l, 4), m4);
+                    const __m256i hi2 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * c), m3);
+                    sg[u] = _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(hi2, 4)), o32);
+                    a[u] = _mm256_abs_epi8(sg[u]);
+                }
+                const __m256i s0 = _mm256_loadu_si256((const __m256i *)(const void *)scs[8 * h + 2 * c]);
+                const __m256i s1 = _mm256_loadu_si256((const __m256i *)(const void *)scs[8 * h + 2 * c + 1]);
+#pragma GCC unroll 4
+                for (int t = 0; t < NT; t++) {
+                    const g4_block_q8x *xb = x + t * ldx + 8 * i + 4 * h + c;
+                    int32_t q4[8];
+                    memcpy(q4, xb->q, 32);
+                    __m256i S[2];
+#pragma GCC unroll 2
+                    for (int half = 0; half < 2; half++) {
+                        __m256i sum = _mm256_setzero_si256();
+#pragma GCC unroll 4
+                        for (int u = 4 * half; u < 4 * half + 4; u++)
+                            sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(a[u], _mm256_sign_epi8(_mm256_set1_epi32(q4[u]), sg[u])));
+                        S[half] = _mm256_madd_epi16(sum, ones);
+                    }
+                    const __m256i I = _mm256_add_epi32(_mm256_mullo_epi32(S[0], s0), _mm256_mullo_epi32(S[1], s1));
+                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(I), _mm256_mul_ps(vd, _mm256_set1_ps(xb->d)), acc[t]);
+                }
+            }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; t++) _mm256_storeu_ps(y + t * ldy, acc[t]);
+}
+
+G4_QDOT_NT(g4_qdot_q6_Kx8_avx2, qdot_q6kx8)
+
 #endif

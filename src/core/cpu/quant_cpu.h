@@ -51,6 +51,7 @@ void g4_qdot_q4_K_avx2(const void *row, const g4_block_q8x *x, int64_t ldx, int 
 void g4_qdot_q6_K_avx2(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 void g4_qdot_q4_0x8_avx2(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 void g4_qdot_q4_Kx8_avx2(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
+void g4_qdot_q6_Kx8_avx2(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 void g4_qdot_q8_0x8_avx2(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 #endif
 
