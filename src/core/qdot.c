@@ -311,6 +311,8 @@ static void g4_qdot_select(void) {
     if (g4_cpu_has_dotprod()) {
         g4_qdot_sel.x8[G4_TYPE_Q4_0] = g4_qdot_q4_0x8_neon;
         g4_qdot_sel.x8[G4_TYPE_Q8_0] = g4_qdot_q8_0x8_neon;
+        g4_qdot_sel.x8[G4_TYPE_Q4_K] = g4_qdot_q4_Kx8_neon;
+        g4_qdot_sel.x8[G4_TYPE_Q6_K] = g4_qdot_q6_Kx8_neon;
     }
 #endif
 }

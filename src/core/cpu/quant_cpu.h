@@ -70,6 +70,8 @@ float g4_dot_q6_K_neon(const void *row, const float *x, int64_t n);
 /* packed x8 integer dots with SDOT (qdot_neon.c) */
 int g4_cpu_has_dotprod(void);
 void g4_qdot_q4_0x8_neon(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
+void g4_qdot_q4_Kx8_neon(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
+void g4_qdot_q6_Kx8_neon(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 void g4_qdot_q8_0x8_neon(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 #endif
 
