@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cpu/quant_cpu.h"
 #include "gemm.h"
 #include "qdot.h"
 #include "quant.h"
@@ -369,6 +370,7 @@ typedef struct {
     float scale;
     float *part;      /* decode: per unit (item, chunk) G * (hd + 2) floats; batch: 2 such per thread */
     int64_t *unit0;   /* decode: first unit of item i (items + 1 entries) */
+    int avx2;         /* the AVX2 inner loops (cpu/attn_avx2.c) */
 } attn_job;
 
 static int attn_group(const attn_job *j) { return j->n_head / j->n_kv; }
@@ -383,26 +385,60 @@ static void attn_range(const attn_job *j, int t, int64_t *lo, int64_t *hi) {
 }
 static int64_t attn_chunks(int64_t lo, int64_t hi) { return hi / ATTN_CHUNK - lo / ATTN_CHUNK + 1; }
 
+/* The two inner loops, portable versions (the AVX2 ones are in cpu/attn_avx2.c): scores of one key row
+ * against the G query rows, and the probability-weighted value rows of a tile added to the G accumulators. */
+static void attn_scores_ref(const float *k, const float *q, int G, int hd, float scale, float *s, int ss) {
+    for (int g = 0; g < G; g++) {
+        float acc = 0.0f;
+        for (int i = 0; i < hd; i++) acc += k[i] * q[(int64_t)g * hd + i];
+        s[g * ss] = acc * scale;
+    }
+}
+
+static void attn_pv_ref(float *o, const float *p, int ps, const float *const *v, int n, int G, int hd) {
+    for (int g = 0; g < G; g++)
+        for (int i = 0; i < n; i++) {
+            const float w = p[(int64_t)g * ps + i];
+            float *og = o + (int64_t)g * hd;
+            for (int k = 0; k < hd; k++) og[k] += w * v[i][k];
+        }
+}
+
+typedef void (*attn_scores_fn)(const float *k, const float *q, int G, int hd, float scale, float *s, int ss);
+typedef void (*attn_pv_fn)(float *o, const float *p, int ps, const float *const *v, int n, int G, int hd);
+
 /* The partial softmax of item (t, kvh) over positions [a, b]: p = {m[G], l[G], o[G][hd]}. */
 static void attn_part(const attn_job *j, int t, int kvh, int64_t a, int64_t b, float *p) {
-    const int G = attn_group(j), hd = j->hd;
+    const int G = attn_group(j), hd = j->hd, f32 = j->kv_type == G4_TYPE_F32;
     float *m = p, *l = p + G, *o = p + 2 * G;
-    g4_dot_fn dot = g4_type_dot(j->kv_type);
     const g4_type_info *ti = g4_type_get(j->kv_type);
     const size_t row = g4_row_size(j->kv_type, (int64_t)j->n_kv * hd), head = g4_row_size(j->kv_type, hd);
     const float *qg = j->q + ((int64_t)t * j->n_head + (int64_t)kvh * G) * hd;
-    float s[ATTN_MAX_GROUP][ATTN_TILE], vbuf[ATTN_MAX_HD];
+    attn_scores_fn scores = attn_scores_ref;
+    attn_pv_fn pv = attn_pv_ref;
+#ifdef G4_HAVE_AVX2_KERNELS
+    if (j->avx2 && hd % 8 == 0) scores = g4_attn_scores_avx2;
+    if (j->avx2 && hd % 64 == 0) pv = g4_attn_pv_avx2;
+#endif
+    float s[ATTN_MAX_GROUP * ATTN_TILE], kbuf[ATTN_MAX_HD];
+    float vbuf[ATTN_TILE * ATTN_MAX_HD]; /* f16 value rows of a tile, as f32 */
+    const float *vrows[ATTN_TILE];
     for (int g = 0; g < G; g++) m[g] = -INFINITY, l[g] = 0.0f;
     memset(o, 0, (size_t)G * (size_t)hd * sizeof *o);
     for (int64_t p0 = a; p0 <= b; p0 += ATTN_TILE) {
         const int n = (int)G4_MIN((int64_t)ATTN_TILE, b - p0 + 1);
         for (int i = 0; i < n; i++) {
-            const char *kr = j->k + (size_t)((p0 + i) % j->cap) * row + (size_t)kvh * head;
-            for (int g = 0; g < G; g++) s[g][i] = dot(kr, qg + (int64_t)g * hd, hd) * j->scale;
+            const size_t at = (size_t)((p0 + i) % j->cap) * row + (size_t)kvh * head;
+            const char *kr = j->k + at, *vr = j->v + at;
+            const float *kf = (const float *)kr;
+            if (!f32) ti->to_f32(kr, kbuf, hd), kf = kbuf;
+            scores(kf, qg, G, hd, j->scale, s + i, ATTN_TILE);
+            vrows[i] = (const float *)vr;
+            if (!f32) ti->to_f32(vr, vbuf + (int64_t)i * hd, hd), vrows[i] = vbuf + (int64_t)i * hd;
         }
         for (int g = 0; g < G; g++) {
-            float mt = m[g];
-            for (int i = 0; i < n; i++) mt = s[g][i] > mt ? s[g][i] : mt;
+            float *sg = s + g * ATTN_TILE, mt = m[g];
+            for (int i = 0; i < n; i++) mt = sg[i] > mt ? sg[i] : mt;
             if (mt > m[g]) {
                 const float c = expf(m[g] - mt); /* 0 on the first tile */
                 l[g] *= c;
@@ -410,20 +446,11 @@ static void attn_part(const attn_job *j, int t, int kvh, int64_t a, int64_t b, f
                 m[g] = mt;
             }
             for (int i = 0; i < n; i++) {
-                s[g][i] = expf(s[g][i] - m[g]);
-                l[g] += s[g][i];
+                sg[i] = expf(sg[i] - m[g]);
+                l[g] += sg[i];
             }
         }
-        for (int i = 0; i < n; i++) {
-            const char *vr = j->v + (size_t)((p0 + i) % j->cap) * row + (size_t)kvh * head;
-            const float *vv = (const float *)vr;
-            if (j->kv_type != G4_TYPE_F32) ti->to_f32(vr, vbuf, hd), vv = vbuf;
-            for (int g = 0; g < G; g++) {
-                float *og = o + (int64_t)g * hd;
-                const float w = s[g][i];
-                for (int k = 0; k < hd; k++) og[k] += w * vv[k];
-            }
-        }
+        pv(o, s, ATTN_TILE, vrows, n, G, hd);
     }
 }
 
@@ -524,7 +551,10 @@ static void cpu_attention(void *vctx, const float *q, int n_tok, int n_head, int
     cpu_ctx *c = vctx;
     G4_ASSERT(kv_type == G4_TYPE_F32 || hd <= ATTN_MAX_HD);
     G4_ASSERT(n_kv > 0 && n_head % n_kv == 0 && n_head / n_kv <= ATTN_MAX_GROUP);
-    attn_job j = {q, k, v, kv_type, out, n_tok, n_head, n_kv, hd, cap, pos0, window, last, scale, NULL, NULL};
+    attn_job j = {q, k, v, kv_type, out, n_tok, n_head, n_kv, hd, cap, pos0, window, last, scale, NULL, NULL, 0};
+#ifdef G4_HAVE_AVX2_KERNELS
+    j.avx2 = g4_cpu_has_avx2();
+#endif
     const int64_t n_items = (int64_t)n_tok * n_kv;
     const size_t pf = attn_part_floats(&j);
     if (n_items < 2 * (int64_t)c->nth && n_items <= 64) {

@@ -43,6 +43,10 @@ void g4_to_f32_q8_0_avx2(const void *src, float *dst, int64_t n);
 void g4_to_f32_q4_0_avx2(const void *src, float *dst, int64_t n);
 void g4_to_f32_bf16_avx2(const void *src, float *dst, int64_t n);
 void g4_to_f32_f16_avx2(const void *src, float *dst, int64_t n);
+/* attention inner loops (attn_avx2.c): s[g * ss] = scale * k.q_g for g < G (hd % 8 == 0); and
+ * o_g += sum_i p[g * ps + i] * v[i] over n rows for g < G (hd % 64 == 0) */
+void g4_attn_scores_avx2(const float *k, const float *q, int G, int hd, float scale, float *s, int ss);
+void g4_attn_pv_avx2(float *o, const float *p, int ps, const float *const *v, int n, int G, int hd);
 /* integer dots (qdot_avx2.c) */
 void g4_quantize_q8x_avx2(const float *x, g4_block_q8x *out, int64_t n);
 void g4_qdot_q8_0_avx2(const void *row, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
