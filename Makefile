@@ -24,8 +24,8 @@ test: build
 	@bash tools/fetch-gemma4-vocab.sh >/dev/null || echo "note: real Gemma 4 vocabulary unavailable; test_gemma4_vocab will skip"
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The main job on the bundled default model (a tiny fixture model until the demo model lands):
-# convert the Hugging Face checkpoint to GGUF, show it, and generate from a token-id prompt.
+# The main job on the bundled default model: the demo model (models/gemma4-demo.gguf) answers a picture question,
+# a spoken-word transcription, a video question and a tool call from the example files in models/examples.
 demo: build
 	@bash tools/demo.sh $(BUILD)
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/cpu/quant_cpu.h"
 #include "core/qdot.h"
 #include "core/quant.h"
 
@@ -250,6 +251,9 @@ static void test_x8(const char *name, int type) {
 }
 
 int main(void) {
+#ifdef G4_HAVE_AVX2_KERNELS
+    printf("x8 kernels: %s\n", g4_cpu_has_vnni() ? "avx512-vnni" : g4_cpu_has_avx2() ? "avx2" : "scalar");
+#endif
     test_quantizer();
     test_x8("q4_0", G4_TYPE_Q4_0);
     test_x8("q8_0", G4_TYPE_Q8_0);

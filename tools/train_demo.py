@@ -14,6 +14,7 @@ Presets: `tiny` (for a quick check of the whole path) and `demo` (the issue's 12
 Usage:
   python tools/train_demo.py --out /work/demo-out/ckpt [--preset demo] [--minutes 15] [--steps N]
          [--micro image=8,speech=8,video=3,text=12] [--lr 1e-3] [--threads 1] [--seed 0] [--vocab 1024] [--init CKPT]
+         [--device cpu|cuda] [--save-every MINUTES]
 Writes OUT/: config.json, model.safetensors, generation_config.json, tokenizer.json, chat_template.jinja,
 processor files, and train_log.jsonl (step, loss per kind and mean, seconds).
 """
@@ -143,7 +144,8 @@ def collate(items):
     return b
 
 
-def loss_of(model, b):
+def loss_of(model, b, device="cpu"):
+    b = {k: v.to(device) for k, v in b.items()}
     labels = b.pop("labels")
     logits = model(**b, use_cache=False).logits
     return torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten())
@@ -181,6 +183,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--vocab", type=int, default=1024)
     ap.add_argument("--sliding-window", type=int, default=128)
+    ap.add_argument("--device", default="cpu", help="torch device: cpu, or cuda on the GPU machine")
     ap.add_argument("--save-every", type=float, default=10.0, help="minutes between checkpoint saves (0: only at the end)")
     ap.add_argument("--init", default=None, help="start from this checkpoint (its tokenizer and config) instead of scratch")
     a = ap.parse_args()
@@ -201,7 +204,8 @@ def main():
     else:
         cfg = make_config(a.preset, len(proc.tokenizer), a.sliding_window)
         model = Gemma4UnifiedForConditionalGeneration(cfg).train()
-    print("params %.2fM" % (sum(p.numel() for p in model.parameters()) / 1e6), file=sys.stderr)
+    model.to(a.device)
+    print("params %.2fM on %s" % (sum(p.numel() for p in model.parameters()) / 1e6, a.device), file=sys.stderr)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
     micro = {k: int(v) for k, v in (kv.split("=") for kv in a.micro.split(","))}
     log, t0, ema = [], time.time(), None
@@ -218,7 +222,7 @@ def main():
             b = collate([encode_train(proc, demo_data.KINDS[kind](rng)) for _ in range(n)])
             td += time.time() - t1
             ntok += int(b["input_ids"].numel())
-            loss = loss_of(model, b)
+            loss = loss_of(model, b, a.device)
             (loss / len(micro)).backward()
             rec[kind] = round(loss.item(), 4)
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -232,10 +236,10 @@ def main():
             print(json.dumps(rec), file=sys.stderr, flush=True)
         if a.save_every and time.time() - last_save > a.save_every * 60:  # a crash loses little
             model.eval()
-            save(model, proc, a.out, log)
+            save(model, proc, a.out, log)  # (save_pretrained copies tensors to the CPU itself)
             model.train()
             last_save = time.time()
-    model.eval()
+    model.eval().to("cpu")
     save(model, proc, a.out, log)
     print("saved %s after %d steps, %.0f s, loss ema %.3f" % (a.out, len(log), time.time() - t0, ema), file=sys.stderr)
 

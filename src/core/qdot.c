@@ -306,6 +306,12 @@ static void g4_qdot_select(void) {
         g4_qdot_sel.x8[G4_TYPE_Q4_K] = g4_qdot_q4_Kx8_avx2;
         g4_qdot_sel.x8[G4_TYPE_Q6_K] = g4_qdot_q6_Kx8_avx2;
     }
+    if (g4_cpu_has_vnni()) {
+        g4_qdot_sel.x8[G4_TYPE_Q4_0] = g4_qdot_q4_0x8_vnni;
+        g4_qdot_sel.x8[G4_TYPE_Q8_0] = g4_qdot_q8_0x8_vnni;
+        g4_qdot_sel.x8[G4_TYPE_Q4_K] = g4_qdot_q4_Kx8_vnni;
+        g4_qdot_sel.x8[G4_TYPE_Q6_K] = g4_qdot_q6_Kx8_vnni;
+    }
 #endif
 #ifdef G4_HAVE_NEON_KERNELS
     if (g4_cpu_has_dotprod()) {

@@ -43,6 +43,12 @@ void g4_to_f32_q8_0_avx2(const void *src, float *dst, int64_t n);
 void g4_to_f32_q4_0_avx2(const void *src, float *dst, int64_t n);
 void g4_to_f32_bf16_avx2(const void *src, float *dst, int64_t n);
 void g4_to_f32_f16_avx2(const void *src, float *dst, int64_t n);
+/* packed x8 integer dots with AVX512-VNNI (qdot_vnni.c); G4_NO_VNNI=1 in the environment disables them */
+int g4_cpu_has_vnni(void);
+void g4_qdot_q4_0x8_vnni(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
+void g4_qdot_q8_0x8_vnni(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
+void g4_qdot_q4_Kx8_vnni(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
+void g4_qdot_q6_Kx8_vnni(const void *grp, const g4_block_q8x *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy);
 /* attention inner loops (attn_avx2.c): s[g * ss] = scale * k.q_g for g < G (hd % 8 == 0); and
  * o_g += sum_i p[g * ps + i] * v[i] over n rows for g < G (hd % 64 == 0) */
 void g4_attn_scores_avx2(const float *k, const float *q, int G, int hd, float scale, float *s, int ss);
