@@ -1,5 +1,7 @@
-/* fuzz_config.c -- libFuzzer target: g4_hfconfig_parse over arbitrary bytes.
- * Seeds: the .json files in tests/data/config.  A config it accepts must pass g4_config_validate. */
+/* fuzz_config.c -- libFuzzer target: g4_hfconfig_parse over arbitrary bytes, and the same bytes as a
+ * processor_config.json (g4_hfprocessor_parse) on top of the parsed config.
+ * Seeds: the .json files in tests/data/config.  A config it accepts must pass g4_config_validate, and
+ * an image budget a processor file sets must be one the reference allows. */
 #include "model/config.h"
 
 #include <stdint.h>
@@ -16,5 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (g4_config_validate(&c, "fuzz.json", err) != G4_OK) __builtin_trap();
     volatile int d = g4_rope_dims_full(&c);
     (void)d;
+    s = g4_hfprocessor_parse((const char *)data, size, "proc.json", &c, err);
+    if (s != G4_OK) {
+        if (!strstr(err, "proc.json")) __builtin_trap();
+    } else if (c.image_tokens && !g4_image_tokens_valid(c.image_tokens)) {
+        __builtin_trap();
+    }
     return 0;
 }
