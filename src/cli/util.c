@@ -169,7 +169,9 @@ const char *cli_default_model(char *buf, size_t n) {
     if (is_file(buf)) goto found;
 #endif
     return NULL;
-found:
+found:;
+    char real[4096];
+    if (realpath(buf, real) && strlen(real) < n) memcpy(buf, real, strlen(real) + 1); /* no "build/../" */
     fprintf(stderr, "note: no -m given: using the bundled demo model %s (a 15M-parameter Gemma 4 trained on a toy "
                     "world: shapes, counts, spoken digits and words, moving shapes, sums, a weather tool; see "
                     "docs/demo-model.md)\n", buf);
