@@ -36,7 +36,9 @@ expect_err() { # NAME NEEDLE WANT_RC ARGS...
 }
 
 # ---- errors ----
-expect_err "no model" "no model" 2
+export GEMMA4_MODEL=$T/missing.gguf  # no -m: $GEMMA4_MODEL (else the bundled demo model)
+expect_err "no -m, GEMMA4_MODEL missing" "$T/missing.gguf" 1
+unset GEMMA4_MODEL
 expect_err "bad value" "--temp" 2 -m x --temp abc
 expect_err "bad -n" "-n" 2 -m x -n -2
 expect_err "unknown option" "unknown" 2 -m x --bogus

@@ -73,8 +73,8 @@ def api_messages(s):
                                                   arguments=json.dumps(c["function"]["arguments"])))
                                for i, c in enumerate(m["tool_calls"])]
             m.setdefault("content", None)
-        if m["role"] == "tool":
-            m = dict(role="tool", tool_call_id="call_0", content=m["content"])
+        if m["role"] == "tool":  # the name too: the template writes it into the response
+            m = dict(role="tool", tool_call_id="call_0", name=m.get("name"), content=m["content"])
         out.append(m)
     return out
 

@@ -246,6 +246,9 @@ static g4_status parse_chat(g4_api_request *q, cJSON *root, const char *media_di
                             char *err) {
     rename_input_video(root);
     g4_status st = g4_chat_from_cjson(&q->conv, root, err);
+    /* OpenAI clients send tool-call arguments as JSON strings: the model was trained on the object form
+     * (call:f{a:1}), which the template writes only for objects (as vLLM and llama.cpp do) */
+    if (!st) st = g4_chat_decode_json_arguments(q->conv, err);
     if (st) return snprintf(param, 64, "messages"), st == G4_ENOMEM ? st : G4_EINVAL;
     const cJSON *kw = field(root, "chat_template_kwargs");
     const cJSON *re = field(root, "reasoning_effort");
