@@ -26,4 +26,39 @@ G4_AVX2_INLINE float ld_f16(const uint8_t *p) {
     return _cvtsh_ss(h);
 }
 
+/* r[i][j] <- r[j][i] for an 8x8 block of floats */
+G4_AVX2_INLINE void transpose8(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]), t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+/* A packed q4_K group's 8 row headers (qdot.c) -> dsc[s][r] = d_r * sc_r[s] and dmn[s][r] = dmin_r * m_r[s],
+ * the same products the scalar kernel forms (the 12 scale bytes as words A, B, C: sc[0..3] = A & 63,
+ * sc[4..7] = C low nibbles | A's top 2 bits << 4; mins likewise from B and C's high nibbles). */
+G4_AVX2_INLINE void k4_scales_x8(const uint8_t *p, __m256 dsc[8], __m256 dmn[8]) {
+    for (int r = 0; r < 8; r++) {
+        const uint8_t *b = p + 16 * r;
+        uint32_t A, B, C;
+        memcpy(&A, b + 4, 4);
+        memcpy(&B, b + 8, 4);
+        memcpy(&C, b + 12, 4);
+        const uint64_t sc = (uint64_t)(A & 0x3f3f3f3fu) | (uint64_t)((C & 0x0f0f0f0fu) | ((A >> 2) & 0x30303030u)) << 32;
+        const uint64_t mn = (uint64_t)(B & 0x3f3f3f3fu) | (uint64_t)(((C >> 4) & 0x0f0f0f0fu) | ((B >> 2) & 0x30303030u)) << 32;
+        dsc[r] = _mm256_mul_ps(_mm256_set1_ps(ld_f16(b)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)sc))));
+        dmn[r] = _mm256_mul_ps(_mm256_set1_ps(ld_f16(b + 2)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mn))));
+    }
+    transpose8(dsc);
+    transpose8(dmn);
+}
+
 #endif

@@ -105,13 +105,8 @@ G4_VNNI_INLINE void vn_q4_Kx8(const uint8_t *p, const g4_block_q8x *x, int64_t l
 #pragma GCC unroll 4
     for (int t = 0; t < NT; t++) acc[t] = accm[t] = _mm256_setzero_ps();
     for (int64_t i = 0; i < nb / 8; i++, p += 8 * sizeof(g4_block_q4_K)) {
-        float dsc[8][8], dmn[8][8];
-        for (int r = 0; r < 8; r++) {
-            uint8_t sc[8], mn[8];
-            g4_kscales(p + 16 * r + 4, sc, mn);
-            const float d = ld_f16(p + 16 * r), dmin = ld_f16(p + 16 * r + 2);
-            for (int s = 0; s < 8; s++) dsc[s][r] = d * (float)sc[s], dmn[s][r] = dmin * (float)mn[s];
-        }
+        __m256 dsc[8], dmn[8]; /* [sub-block], lane r = row r */
+        k4_scales_x8(p, dsc, dmn);
         for (int s = 0; s < 8; s++) {
             const uint8_t *v = p + 128 + 32 * 8 * (s / 2);
             __m256i w[8];
@@ -120,7 +115,7 @@ G4_VNNI_INLINE void vn_q4_Kx8(const uint8_t *p, const g4_block_q8x *x, int64_t l
                 const __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(v + 32 * u));
                 w[u] = s & 1 ? _mm256_and_si256(_mm256_srli_epi16(b, 4), m4) : _mm256_and_si256(b, m4);
             }
-            const __m256 vs = _mm256_loadu_ps(dsc[s]), vm = _mm256_loadu_ps(dmn[s]);
+            const __m256 vs = dsc[s], vm = dmn[s];
 #pragma GCC unroll 4
             for (int t = 0; t < NT; t++) {
                 const g4_block_q8x *xb = x + t * ldx + 8 * i + s;
