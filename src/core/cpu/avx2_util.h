@@ -26,6 +26,21 @@ G4_AVX2_INLINE float ld_f16(const uint8_t *p) {
     return _cvtsh_ss(h);
 }
 
+/* A packed q6_K group (qdot.c), chunk c of half h: sg[u] = the 6-bit weights 4u..4u+3 of the 8 rows minus 32
+ * (from the ql nibbles and the qh bit pairs), a[u] = |sg[u]| */
+G4_AVX2_INLINE void q6_chunk_x8(const uint8_t *p, int h, int c, __m256i sg[8], __m256i a[8]) {
+    const __m256i m4 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3), o32 = _mm256_set1_epi8(32);
+#pragma GCC unroll 8
+    for (int u = 0; u < 8; u++) {
+        const __m256i l = _mm256_loadu_si256((const __m256i *)(const void *)(p + 144 + 32 * (16 * h + (c & 1) * 8 + u)));
+        const __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(p + 144 + 1024 + 32 * (8 * h + u)));
+        const __m256i lo = c < 2 ? _mm256_and_si256(l, m4) : _mm256_and_si256(_mm256_srli_epi16(l, 4), m4);
+        const __m256i hi2 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * c), m3);
+        sg[u] = _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(hi2, 4)), o32);
+        a[u] = _mm256_abs_epi8(sg[u]);
+    }
+}
+
 /* r[i][j] <- r[j][i] for an 8x8 block of floats */
 G4_AVX2_INLINE void transpose8(__m256 r[8]) {
     __m256 t[8], u[8];

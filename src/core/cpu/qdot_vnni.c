@@ -136,7 +136,6 @@ G4_VNNI_INLINE void vn_q4_Kx8(const uint8_t *p, const g4_block_q8x *x, int64_t l
 
 G4_VNNI_INLINE void vn_q6_Kx8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y, int64_t ldy,
                               const int NT) {
-    const __m256i m4 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3), o32 = _mm256_set1_epi8(32);
     __m256 acc[G4_QDOT_MAX_NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
@@ -151,15 +150,7 @@ G4_VNNI_INLINE void vn_q6_Kx8(const uint8_t *p, const g4_block_q8x *x, int64_t l
         for (int h = 0; h < 2; h++)
             for (int c = 0; c < 4; c++) {
                 __m256i a[8], sg[8];
-#pragma GCC unroll 8
-                for (int u = 0; u < 8; u++) {
-                    const __m256i l = _mm256_loadu_si256((const __m256i *)(const void *)(p + 144 + 32 * (16 * h + (c & 1) * 8 + u)));
-                    const __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(p + 144 + 1024 + 32 * (8 * h + u)));
-                    const __m256i lo = c < 2 ? _mm256_and_si256(l, m4) : _mm256_and_si256(_mm256_srli_epi16(l, 4), m4);
-                    const __m256i hi2 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * c), m3);
-                    sg[u] = _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(hi2, 4)), o32);
-                    a[u] = _mm256_abs_epi8(sg[u]);
-                }
+                q6_chunk_x8(p, h, c, sg, a);
                 const __m256i s0 = _mm256_loadu_si256((const __m256i *)(const void *)scs[8 * h + 2 * c]);
                 const __m256i s1 = _mm256_loadu_si256((const __m256i *)(const void *)scs[8 * h + 2 * c + 1]);
 #pragma GCC unroll 4
