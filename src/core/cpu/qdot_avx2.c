@@ -11,8 +11,8 @@
  *
  * Measured on the 2-core EPYC (L2-resident 3840-wide rows, one thread): q4_0 ~7.4 GB/s of weights for one
  * token, about what the f32 kernel reaches, 1.26x the f32 path for 4 tokens; per-token work (sign,
- * multiply-add, widen, convert, scale) dominates.  Repacked rows (several rows interleaved, so one
- * vpmaddwd yields sums for 8 rows) are the next step.
+ * multiply-add, widen, convert, scale) dominates.  Hence the packed rows: the x8 kernels at the end of this
+ * file come from qdot_x8_kernels.h, shared with the VNNI versions (qdot_vnni.c).
  */
 #include "core/cpu/quant_cpu.h"
 
@@ -198,169 +198,16 @@ G4_AVX2_INLINE void qdot_rows_q6_K(const uint8_t *w, const g4_block_q8x *x, int6
 G4_QDOT_NT(g4_qdot_q4_K_avx2, qdot_rows_q4_K)
 G4_QDOT_NT(g4_qdot_q6_K_avx2, qdot_rows_q6_K)
 
-/* x8 layouts (qdot.h): a group of 8 packed rows against NT activation rows; lane r of acc[t] is row r. */
-G4_AVX2_INLINE void qdot_x8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y, int64_t ldy,
-                            const int NT) {
-    const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
-    __m256 acc[G4_QDOT_MAX_NT];
-#pragma GCC unroll 4
-    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++, p += 8 * sizeof(g4_block_q4_0)) {
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
-        __m256i lo[4], hi[4];
-#pragma GCC unroll 4
-        for (int j = 0; j < 4; j++) {
-            const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16 + 32 * j));
-            lo[j] = _mm256_and_si256(v, m4);
-            hi[j] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-        }
-#pragma GCC unroll 4
-        for (int t = 0; t < NT; t++) {
-            const g4_block_q8x *xb = x + t * ldx + b;
-            int32_t q4[8];
-            memcpy(q4, xb->q, 32);
-            __m256i s = _mm256_maddubs_epi16(lo[0], _mm256_set1_epi32(q4[0]));
-            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[0], _mm256_set1_epi32(q4[4])));
-#pragma GCC unroll 4
-            for (int j = 1; j < 4; j++) {
-                s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[j], _mm256_set1_epi32(q4[j])));
-                s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[j], _mm256_set1_epi32(q4[4 + j])));
-            }
-            const __m256i i32 = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(8 * xb->sum));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i32), _mm256_mul_ps(dw, _mm256_set1_ps(xb->d)), acc[t]);
-        }
-    }
-#pragma GCC unroll 4
-    for (int t = 0; t < NT; t++) _mm256_storeu_ps(y + t * ldy, acc[t]);
-}
-
-G4_QDOT_NT(g4_qdot_q4_0x8_avx2, qdot_x8)
-
-/* q8_0x8: per chunk j, |w| once, then per token the activation bytes take the weights' signs; each
- * product pair is widened to int32 at once (128 * 127 * 2 fits int16, four of them would not). */
-G4_AVX2_INLINE void qdot_q8x8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y,
-                              int64_t ldy, const int NT) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[G4_QDOT_MAX_NT];
-#pragma GCC unroll 4
-    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++, p += 8 * sizeof(g4_block_q8_0)) {
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
-        __m256i is[G4_QDOT_MAX_NT];
-#pragma GCC unroll 4
-        for (int t = 0; t < NT; t++) is[t] = _mm256_setzero_si256();
+/* The packed x8 kernels (qdot_x8_kernels.h) with vpmaddubsw: products summed in int16, widened once. */
+G4_AVX2_INLINE __m256i x8_dot_n(const __m256i *u, const __m256i *s, const int n) {
+    __m256i sum = _mm256_maddubs_epi16(u[0], s[0]);
 #pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
-            const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16 + 32 * j));
-            const __m256i a = _mm256_abs_epi8(v);
-#pragma GCC unroll 4
-            for (int t = 0; t < NT; t++) {
-                int32_t q4;
-                memcpy(&q4, x[t * ldx + b].q + 4 * j, 4);
-                const __m256i s = _mm256_sign_epi8(_mm256_set1_epi32(q4), v);
-                is[t] = _mm256_add_epi32(is[t], _mm256_madd_epi16(_mm256_maddubs_epi16(a, s), ones));
-            }
-        }
-#pragma GCC unroll 4
-        for (int t = 0; t < NT; t++)
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is[t]), _mm256_mul_ps(dw, _mm256_set1_ps(x[t * ldx + b].d)),
-                                     acc[t]);
-    }
-#pragma GCC unroll 4
-    for (int t = 0; t < NT; t++) _mm256_storeu_ps(y + t * ldy, acc[t]);
+    for (int k = 1; k < n; k++) sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(u[k], s[k]));
+    return _mm256_madd_epi16(sum, _mm256_set1_epi16(1));
 }
-
-G4_QDOT_NT(g4_qdot_q8_0x8_avx2, qdot_q8x8)
-
-/* q4_Kx8: the 8 rows' d*sc and dmin*m per sub-block are made once per super-block (row-major in the headers,
- * transposed here to one vector per sub-block); per sub-block and token, 8 vpmaddubsw of the unsigned nibbles
- * against 4 broadcast activation bytes each (int16 sums stay below 8 * 2 * 15 * 127 < 2^15), one vpmaddwd to
- * the 8 rows' int32 sums, and the reference's two FMAs (qdot.c), lane r being row r. */
-G4_AVX2_INLINE void qdot_q4kx8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y,
-                               int64_t ldy, const int NT) {
-    const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
-    __m256 acc[G4_QDOT_MAX_NT], accm[G4_QDOT_MAX_NT];
-#pragma GCC unroll 4
-    for (int t = 0; t < NT; t++) acc[t] = accm[t] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < nb / 8; i++, p += 8 * sizeof(g4_block_q4_K)) {
-        __m256 dsc[8], dmn[8]; /* [sub-block], lane r = row r */
-        k4_scales_x8(p, dsc, dmn);
-        for (int s = 0; s < 8; s++) {
-            const uint8_t *v = p + 128 + 32 * 8 * (s / 2);
-            __m256i w[8];
-#pragma GCC unroll 8
-            for (int u = 0; u < 8; u++) {
-                const __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(v + 32 * u));
-                w[u] = s & 1 ? _mm256_and_si256(_mm256_srli_epi16(b, 4), m4) : _mm256_and_si256(b, m4);
-            }
-            const __m256 vs = dsc[s], vm = dmn[s];
-#pragma GCC unroll 4
-            for (int t = 0; t < NT; t++) {
-                const g4_block_q8x *xb = x + t * ldx + 8 * i + s;
-                int32_t q4[8];
-                memcpy(q4, xb->q, 32);
-                __m256i sum = _mm256_maddubs_epi16(w[0], _mm256_set1_epi32(q4[0]));
-#pragma GCC unroll 7
-                for (int u = 1; u < 8; u++) sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(w[u], _mm256_set1_epi32(q4[u])));
-                const __m256 xd = _mm256_set1_ps(xb->d);
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sum, ones)), _mm256_mul_ps(vs, xd), acc[t]);
-                accm[t] = _mm256_fmadd_ps(_mm256_set1_ps((float)xb->sum), _mm256_mul_ps(vm, xd), accm[t]);
-            }
-        }
-    }
-#pragma GCC unroll 4
-    for (int t = 0; t < NT; t++) _mm256_storeu_ps(y + t * ldy, _mm256_sub_ps(acc[t], accm[t]));
-}
-
-G4_QDOT_NT(g4_qdot_q4_Kx8_avx2, qdot_q4kx8)
-
-/* q6_Kx8: per activation block (chunk c of half h), the 8 vectors of 4 weights x 8 rows are assembled from
- * ql and qh minus 32 (|q| <= 32) once for all tokens; per token, 4 vpmaddubsw (|q| against activation
- * bytes carrying q's sign) per 16-element half, whose int16 sums stay within 4 * 2 * 32 * 127 < 2^15;
- * vpmaddwd widens each half, the rows' int8 scales multiply them, and one FMA adds the block (qdot.c). */
-G4_AVX2_INLINE void qdot_q6kx8(const uint8_t *p, const g4_block_q8x *x, int64_t ldx, int64_t nb, float *y,
-                               int64_t ldy, const int NT) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[G4_QDOT_MAX_NT];
-#pragma GCC unroll 4
-    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < nb / 8; i++, p += 8 * sizeof(g4_block_q6_K)) {
-        int32_t scs[16][8]; /* [scale index][row] */
-        float dv[8];
-        for (int r = 0; r < 8; r++) {
-            for (int k = 0; k < 16; k++) scs[k][r] = ((const int8_t *)p)[18 * r + k];
-            dv[r] = ld_f16(p + 18 * r + 16);
-        }
-        const __m256 vd = _mm256_loadu_ps(dv);
-        for (int h = 0; h < 2; h++)
-            for (int c = 0; c < 4; c++) {
-                __m256i a[8], sg[8];
-                q6_chunk_x8(p, h, c, sg, a);
-                const __m256i s0 = _mm256_loadu_si256((const __m256i *)(const void *)scs[8 * h + 2 * c]);
-                const __m256i s1 = _mm256_loadu_si256((const __m256i *)(const void *)scs[8 * h + 2 * c + 1]);
-#pragma GCC unroll 4
-                for (int t = 0; t < NT; t++) {
-                    const g4_block_q8x *xb = x + t * ldx + 8 * i + 4 * h + c;
-                    int32_t q4[8];
-                    memcpy(q4, xb->q, 32);
-                    __m256i S[2];
-#pragma GCC unroll 2
-                    for (int half = 0; half < 2; half++) {
-                        __m256i sum = _mm256_setzero_si256();
-#pragma GCC unroll 4
-                        for (int u = 4 * half; u < 4 * half + 4; u++)
-                            sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(a[u], _mm256_sign_epi8(_mm256_set1_epi32(q4[u]), sg[u])));
-                        S[half] = _mm256_madd_epi16(sum, ones);
-                    }
-                    const __m256i I = _mm256_add_epi32(_mm256_mullo_epi32(S[0], s0), _mm256_mullo_epi32(S[1], s1));
-                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(I), _mm256_mul_ps(vd, _mm256_set1_ps(xb->d)), acc[t]);
-                }
-            }
-    }
-#pragma GCC unroll 4
-    for (int t = 0; t < NT; t++) _mm256_storeu_ps(y + t * ldy, acc[t]);
-}
-
-G4_QDOT_NT(g4_qdot_q6_Kx8_avx2, qdot_q6kx8)
+#define X8_ATTR G4_AVX2
+#define X8_INLINE G4_AVX2_INLINE
+#define X8_NAME(base) g4_qdot_##base##_avx2
+#include "core/cpu/qdot_x8_kernels.h"
 
 #endif
