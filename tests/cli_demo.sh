@@ -51,12 +51,8 @@ printf '[{"type":"function"}]' >"$T/tools.json"
 expect_err "run --tools without function" "function" run -m "$MODEL" --tools "$T/tools.json" -p hi
 
 # the same text cases through `gemma4 serve` (no -m: the bundled model) and the official openai client
-VENV=${G4_OPENAI_VENV:-$HOME/.cache/gemma4c-openai-venv}
-if ! "$VENV/bin/python" -c 'import openai, sys; sys.exit(openai.__version__ != "3.57.0")' 2>/dev/null; then
-  rm -rf "$VENV"
-  { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q "openai==3.57.0"; } >"$T/pip.log" 2>&1
-fi
-if "$VENV/bin/python" -c 'import openai' 2>/dev/null; then
+. tests/openai_venv.sh
+if openai_venv "$T/pip.log"; then
   "$BIN" serve --port 0 --parallel 2 2>"$T/serve.log" &
   spid=$!
   PORT=

@@ -9,16 +9,13 @@ BIN=${1:?usage: tests/cli_serve.sh path/to/gemma4}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 T=tests/tmp/cli_serve
 M=tests/data/mm/tiny-mm
-VENV=${G4_OPENAI_VENV:-$HOME/.cache/gemma4c-openai-venv}
 rm -rf "$T"; mkdir -p "$T/media"
 cp tests/data/mm/cat.png "$T/media/"
 
-if ! "$VENV/bin/python" -c 'import openai, sys; sys.exit(openai.__version__ != "3.57.0")' 2>/dev/null; then
-  rm -rf "$VENV"
-  if ! { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q "openai==3.57.0"; } >"$T/pip.log" 2>&1; then
-    echo "SKIP: cannot install openai==3.57.0 into $VENV ($(tail -n 1 "$T/pip.log"))"
-    exit 0
-  fi
+. tests/openai_venv.sh
+if ! openai_venv "$T/pip.log"; then
+  echo "SKIP: cannot install openai==3.57.0 into $VENV ($(tail -n 1 "$T/pip.log"))"
+  exit 0
 fi
 
 pids=()
